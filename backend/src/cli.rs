@@ -1,0 +1,79 @@
+//! The command line of the `backend` binary: serve (default) or consume.
+
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, ConsumeConfig, ServeConfig};
+use crate::server::{self, shutdown_signal};
+use crate::sqs::Queue;
+use crate::telemetry::Telemetry;
+use crate::worker;
+
+/// weighbridge sample workload: the HTTP service every target runs (ECS
+/// container, local process), or the SQS worker with `consume`.
+///
+/// Every flag can also be given as the environment variable shown.
+/// Routes (under BASE_PATH): /host, /stress-cpu/{percent}/{seconds},
+/// /work/{ms}, POST /send-to-sqs, /small-woodland-creature,
+/// /ice-cream-flavor, /status/{code}, /delay/{ms}; outside it: /health,
+/// /ready (503 while draining), /live.
+#[derive(Debug, Parser)]
+#[command(name = "backend", version, about, long_about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+
+    #[command(flatten)]
+    pub serve: ServeConfig,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve HTTP (the default when no subcommand is given).
+    Serve,
+    /// Run the SQS worker on QUEUE_URL until SIGTERM.
+    Consume(ConsumeConfig),
+}
+
+/// Runs the binary; `main` only calls this.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    cli.config.validate()?;
+    let telemetry = Telemetry::init("weighbridge-backend")?;
+    let result = match cli.command {
+        None | Some(Command::Serve) => server::serve(cli.config, cli.serve).await,
+        Some(Command::Consume(consume)) => run_worker(cli.config, consume).await,
+    };
+    telemetry.shutdown();
+    result
+}
+
+async fn run_worker(config: Config, consume: ConsumeConfig) -> anyhow::Result<()> {
+    let url = config
+        .queue_url
+        .clone()
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| anyhow::anyhow!("`consume` needs a queue: set QUEUE_URL or --queue-url"))?;
+    let queue = Queue::connect(url).await;
+    let stop = CancellationToken::new();
+    let on_signal = stop.clone();
+    tokio::spawn(async move {
+        let signal = shutdown_signal().await;
+        tracing::info!(signal, "stopping after the current batch");
+        on_signal.cancel();
+    });
+    worker::consume(&queue, &consume, stop).await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

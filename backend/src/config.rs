@@ -1,0 +1,205 @@
+//! Runtime configuration of the workload, from environment variables or the
+//! equivalent flags. The same struct configures the ECS binary and the Lambda.
+
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+/// How the denial-of-service-capable routes (`/stress-cpu`, `/work`) are exposed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum StressMode {
+    /// Anyone may call them (the default: the workload exists to be loaded).
+    #[default]
+    On,
+    /// They answer 404, as if they did not exist.
+    Off,
+    /// They require `Authorization: Bearer <STRESS_TOKEN>` (403 otherwise).
+    Token,
+}
+
+/// Settings shared by every target that serves the router.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Prefix for every route but `/health`: `dev` serves `/dev/host`; empty serves `/host`.
+    #[arg(long, env = "BASE_PATH", default_value = "")]
+    pub base_path: String,
+
+    /// Target label sent in `x-served-by` and in bodies (default: `ecs` for the
+    /// container binary, `lambda` for the Lambda).
+    #[arg(long, env = "BACKEND_LABEL")]
+    pub label: Option<String>,
+
+    /// Version reported in `x-backend-version` (defaults to the crate version,
+    /// plus `GIT_COMMIT` when that variable is set at run time).
+    #[arg(long = "backend-version", env = "BACKEND_VERSION")]
+    pub backend_version: Option<String>,
+
+    /// Instance id reported in `x-backend-host`. Default: the ECS task id, the
+    /// Lambda log stream, or `<hostname>-<pid>` locally.
+    #[arg(long, env = "INSTANCE_ID")]
+    pub instance_id: Option<String>,
+
+    /// Image the container runs, reported by `/host` as `imageUri`.
+    #[arg(long, env = "IMAGE_URI", default_value = "local")]
+    pub image_uri: String,
+
+    /// SQS queue URL for `POST /send-to-sqs` and for `consume`. Without it
+    /// `/send-to-sqs` answers 503.
+    #[arg(long, env = "QUEUE_URL")]
+    pub queue_url: Option<String>,
+
+    /// Whether `/stress-cpu` and `/work` are on, off, or need a bearer token.
+    #[arg(long, env = "STRESS_MODE", value_enum, default_value_t = StressMode::On)]
+    pub stress_mode: StressMode,
+
+    /// Bearer token required when `STRESS_MODE=token`.
+    #[arg(long, env = "STRESS_TOKEN", hide_env_values = true)]
+    pub stress_token: Option<String>,
+
+    /// Longest `/stress-cpu` run accepted, in seconds.
+    #[arg(long, env = "MAX_STRESS_SECONDS", default_value_t = 900)]
+    pub max_stress_seconds: u64,
+
+    /// Longest `/work/{ms}` accepted, in milliseconds of CPU.
+    #[arg(long, env = "MAX_WORK_MS", default_value_t = 10_000)]
+    pub max_work_ms: u64,
+
+    /// Longest `/delay/{ms}` accepted, in milliseconds.
+    #[arg(long, env = "MAX_DELAY_MS", default_value_t = 30_000)]
+    pub max_delay_ms: u64,
+
+    /// Share of responses (0.0–1.0) under the base path replaced by a 500, for
+    /// canary checks. `/health` is never affected.
+    #[arg(long, env = "FAULT_RATE", default_value_t = 0.0, value_parser = parse_rate)]
+    pub fault_rate: f64,
+}
+
+impl Config {
+    /// A configuration with every default, as the binary would have with an
+    /// empty environment; tests and the Lambda start from it.
+    pub fn defaults() -> Self {
+        Self {
+            base_path: String::new(),
+            label: None,
+            backend_version: None,
+            instance_id: None,
+            image_uri: "local".to_owned(),
+            queue_url: None,
+            stress_mode: StressMode::On,
+            stress_token: None,
+            max_stress_seconds: 900,
+            max_work_ms: 10_000,
+            max_delay_ms: 30_000,
+            fault_rate: 0.0,
+        }
+    }
+
+    /// The base path as a route prefix: `""` or `"/dev"` (never a trailing or
+    /// doubled slash, so an empty base path gives `/host`, not `//host`).
+    pub fn route_prefix(&self) -> String {
+        let trimmed = self.base_path.trim_matches('/');
+        if trimmed.is_empty() {
+            String::new()
+        } else {
+            format!("/{trimmed}")
+        }
+    }
+
+    /// Rejects settings that cannot work, before anything starts.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.stress_mode == StressMode::Token && self.stress_token.as_deref().unwrap_or_default().is_empty() {
+            return Err(ConfigError::MissingStressToken);
+        }
+        if self.max_stress_seconds == 0 {
+            return Err(ConfigError::Invalid("MAX_STRESS_SECONDS must be at least 1".into()));
+        }
+        Ok(())
+    }
+
+    /// The version string: explicit, or the crate version with the commit.
+    pub fn version_string(&self) -> String {
+        if let Some(v) = &self.backend_version {
+            return v.clone();
+        }
+        match std::env::var("GIT_COMMIT") {
+            Ok(c) if !c.is_empty() => format!("{}+{}", env!("CARGO_PKG_VERSION"), c),
+            _ => env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+}
+
+/// A configuration that cannot work.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("STRESS_MODE=token needs a non-empty STRESS_TOKEN")]
+    MissingStressToken,
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Settings of the HTTP server process (the ECS container).
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// TCP port to listen on (0 picks a free one; the chosen address is logged).
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    pub port: u16,
+
+    /// Address to bind.
+    #[arg(long, env = "BIND", default_value = "0.0.0.0")]
+    pub bind: std::net::IpAddr,
+
+    /// After SIGTERM: how long readiness reports 503 while requests are still
+    /// served, so the load balancer stops routing here before the process exits.
+    #[arg(long, env = "DRAIN_SECONDS", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub drain: Duration,
+}
+
+/// Settings of the SQS worker (`backend consume`).
+#[derive(Debug, Clone, Args)]
+pub struct ConsumeConfig {
+    /// CPU milliseconds burnt per message (the simulated work).
+    #[arg(long, env = "WORK_MS_PER_MESSAGE", default_value_t = 100)]
+    pub work_ms: u64,
+
+    /// Long-poll wait per receive call, in seconds (SQS allows 0–20).
+    #[arg(long, env = "WAIT_TIME_SECONDS", default_value_t = 20, value_parser = clap::value_parser!(i32).range(0..=20))]
+    pub wait_seconds: i32,
+
+    /// Messages per receive call (SQS allows 1–10).
+    #[arg(long, env = "BATCH_SIZE", default_value_t = 10, value_parser = clap::value_parser!(i32).range(1..=10))]
+    pub batch_size: i32,
+
+    /// Stop after this many messages were processed (0: run until SIGTERM).
+    #[arg(long, env = "MAX_MESSAGES", default_value_t = 0)]
+    pub max_messages: u64,
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is outside 0.0..=1.0"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_prefix_never_doubles_slashes() {
+        let mut c = Config::defaults();
+        for (base, want) in [("", ""), ("/", ""), ("dev", "/dev"), ("/dev/", "/dev"), ("a/b", "/a/b")] {
+            c.base_path = base.to_owned();
+            assert_eq!(c.route_prefix(), want, "base {base:?}");
+        }
+    }
+
+    #[test]
+    fn fault_rate_is_bounded() {
+        assert!(parse_rate("0.25").is_ok());
+        assert!(parse_rate("1.5").is_err());
+        assert!(parse_rate("x").is_err());
+    }
+}

@@ -1,0 +1,78 @@
+//! The ECS container: serve the router over TCP and drain on SIGTERM.
+//!
+//! Draining: on SIGTERM (or Ctrl-C) readiness turns 503 at once, while every
+//! request keeps being served for the drain time, long enough for the load
+//! balancer's health check to take this instance out of rotation. Then the
+//! listener closes, in-flight requests finish, and the process exits 0.
+
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+
+use crate::config::{Config, ServeConfig};
+use crate::identity::Identity;
+use crate::router::app;
+use crate::sqs::Queue;
+use crate::state::AppState;
+
+/// Builds the shared state: identity, and the SQS client when `QUEUE_URL` is set.
+pub async fn build_state(config: Config, default_label: &str) -> AppState {
+    let identity = Identity::resolve(&config, default_label).await;
+    let queue = match config.queue_url.clone().filter(|u| !u.is_empty()) {
+        Some(url) => Some(Queue::connect(url).await),
+        None => None,
+    };
+    AppState::new(config, identity, queue)
+}
+
+/// Serves until SIGTERM/SIGINT, then drains and returns.
+pub async fn serve(config: Config, serve: ServeConfig) -> anyhow::Result<()> {
+    let state = build_state(config, "ecs").await;
+    let listener = TcpListener::bind(SocketAddr::new(serve.bind, serve.port)).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        %addr,
+        label = %state.identity.label,
+        instance = %state.identity.instance,
+        version = %state.identity.version,
+        base = %state.config.route_prefix(),
+        "listening"
+    );
+    let drain_state = state.clone();
+    let drain = serve.drain;
+    let shutdown = async move {
+        let signal = shutdown_signal().await;
+        drain_state.start_draining();
+        tracing::info!(signal, drain_seconds = drain.as_secs_f64(), "draining: readiness is 503, still serving");
+        tokio::time::sleep(drain).await;
+        tracing::info!("drain over: closing the listener, finishing in-flight requests");
+    };
+    axum::serve(listener, app(state.clone())).with_graceful_shutdown(shutdown).await?;
+    state.stress.stop();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT and says which.
+pub async fn shutdown_signal() -> &'static str {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => "SIGINT",
+        () = term => "SIGTERM",
+    }
+}

@@ -1,0 +1,144 @@
+//! `POST {base}/send-to-sqs` and the SQS client it uses. Credentials, region
+//! and endpoint come from the standard `aws-config` chain, so
+//! `AWS_ENDPOINT_URL` points the client at a local SQS (moto, ElasticMQ).
+
+use std::collections::HashMap;
+
+use aws_sdk_sqs::error::DisplayErrorContext;
+use aws_sdk_sqs::types::{MessageSystemAttributeNameForSends, MessageSystemAttributeValue};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use md5::{Digest, Md5};
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry_aws::trace::XrayPropagator;
+use serde_json::{Value, json};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// SQS's largest message: 256 KiB.
+pub const SQS_MAX_BYTES: usize = 256 * 1024;
+/// The header ALB, API Gateway and the X-Ray SDKs use for trace context.
+pub const XRAY_HEADER: &str = "x-amzn-trace-id";
+
+/// An SQS client bound to one queue.
+#[derive(Debug, Clone)]
+pub struct Queue {
+    pub client: aws_sdk_sqs::Client,
+    pub url: String,
+}
+
+/// What SQS confirmed for one sent message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub message_id: String,
+    pub md5_of_body: String,
+}
+
+impl Queue {
+    /// Loads the AWS configuration once (call at start-up, not per request).
+    pub async fn connect(url: String) -> Self {
+        let config = aws_config::load_from_env().await;
+        Self { client: aws_sdk_sqs::Client::new(&config), url }
+    }
+
+    /// Sends `body` with the trace header as the `AWSTraceHeader` system
+    /// attribute, and checks that SQS stored exactly what was sent (MD5).
+    pub async fn send(&self, body: &str, trace_header: Option<&str>) -> Result<Sent, ApiError> {
+        let mut request = self.client.send_message().queue_url(&self.url).message_body(body);
+        if let Some(trace) = trace_header {
+            let attr = MessageSystemAttributeValue::builder()
+                .data_type("String")
+                .string_value(trace)
+                .build()
+                .map_err(|e| ApiError::Internal(format!("building AWSTraceHeader: {e}")))?;
+            request = request.message_system_attributes(MessageSystemAttributeNameForSends::AwsTraceHeader, attr);
+        }
+        let out = request
+            .send()
+            .await
+            .map_err(|e| ApiError::BadGateway(format!("SQS send failed: {}", DisplayErrorContext(&e))))?;
+        let ours = md5_hex(body.as_bytes());
+        let theirs = out.md5_of_message_body().unwrap_or_default();
+        if !theirs.eq_ignore_ascii_case(&ours) {
+            return Err(ApiError::BadGateway(format!(
+                "SQS stored a body with MD5 {theirs}, we sent {ours}"
+            )));
+        }
+        Ok(Sent { message_id: out.message_id().unwrap_or_default().to_owned(), md5_of_body: ours })
+    }
+}
+
+pub fn md5_hex(bytes: &[u8]) -> String {
+    hex::encode(Md5::digest(bytes))
+}
+
+/// The X-Ray trace header to send along: the current span's context when
+/// tracing is on (so the message continues this request's trace), else the
+/// caller's `X-Amzn-Trace-Id` as received.
+fn trace_header(headers: &HeaderMap) -> Option<String> {
+    let cx = tracing::Span::current().context();
+    let mut carrier: HashMap<String, String> = HashMap::new();
+    XrayPropagator::default().inject_context(&cx, &mut carrier);
+    carrier
+        .remove(XRAY_HEADER)
+        .or_else(|| headers.get(XRAY_HEADER)?.to_str().ok().map(str::to_owned))
+}
+
+pub async fn send_to_sqs(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let bytes = axum::body::to_bytes(body, SQS_MAX_BYTES).await.map_err(|e| {
+        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
+            ApiError::PayloadTooLarge { size: SQS_MAX_BYTES + 1, limit: SQS_MAX_BYTES }
+        } else {
+            ApiError::BadRequest(format!("could not read the body: {e}"))
+        }
+    })?;
+    let value: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::BadRequest(format!("body is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(ApiError::BadRequest(format!(
+            "body must be a JSON object, got {}",
+            json_type(&value)
+        )));
+    }
+    let queue = state.queue.as_ref().ok_or_else(|| {
+        ApiError::Unavailable("no queue configured: set QUEUE_URL on this instance".to_owned())
+    })?;
+    // Valid JSON is valid UTF-8; send the caller's text unchanged.
+    let text = std::str::from_utf8(&bytes).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let sent = queue.send(text, trace_header(&headers).as_deref()).await?;
+    tracing::info!(message_id = %sent.message_id, bytes = text.len(), "message sent to SQS");
+    Ok(Json(json!({
+        "status": "success",
+        "messageId": sent.message_id,
+        "md5OfBody": sent.md5_of_body,
+        "timestamp": crate::host::now_rfc3339(),
+        "backend": state.identity.label,
+    })))
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn md5_matches_known_digest() {
+        assert_eq!(super::md5_hex(b"{}"), "99914b932bd37a50b983c5e7c90ae93b");
+    }
+}

@@ -1,0 +1,163 @@
+//! CPU stress: keep the process at a requested share of the CPU it may use,
+//! in background threads, while requests keep being served.
+//!
+//! A second call while one runs **replaces** it: the running threads stop at
+//! their next slice and the new share applies for the new duration. Shares
+//! are never added up, so `/stress-cpu/75/120` always means 75 %, whatever ran
+//! before. `/stress-cpu/...` with the same numbers simply restarts the clock.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::cpu_budget;
+use crate::error::ApiError;
+use crate::faults::parse_in_range;
+use crate::state::AppState;
+
+/// Each thread alternates busy and idle within this slice. Short enough that
+/// a 1-second run is smooth, long enough that the scheduler's granularity
+/// (a few ms) does not distort the duty cycle.
+const SLICE: Duration = Duration::from_millis(20);
+
+/// Controls the background stress threads of this process.
+#[derive(Debug, Default)]
+pub struct Stress {
+    /// Bumped by every start; threads of an older generation stop.
+    generation: Arc<AtomicU64>,
+    /// The generation currently burning, 0 when idle.
+    running: Arc<AtomicU64>,
+}
+
+/// What a start did, echoed in the HTTP answer.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StressPlan {
+    pub percent: u8,
+    pub seconds: u64,
+    /// CPUs this process may use (cgroup quota aware).
+    pub allowed_cpus: f64,
+    /// Cores' worth of CPU the threads burn together.
+    pub target_cores: f64,
+    pub threads: usize,
+    /// Whether a run in progress was replaced by this one.
+    pub replaced: bool,
+}
+
+impl Stress {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts (or replaces) a stress run and returns at once.
+    pub fn start(&self, percent: u8, seconds: u64) -> StressPlan {
+        self.start_with_budget(percent, seconds, cpu_budget::allowed_cpus())
+    }
+
+    /// As [`Self::start`], with the CPU budget given (for tests).
+    pub fn start_with_budget(&self, percent: u8, seconds: u64, allowed_cpus: f64) -> StressPlan {
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let replaced = self.running.swap(generation, Ordering::SeqCst) != 0;
+        let target_cores = allowed_cpus * f64::from(percent) / 100.0;
+        let threads = (allowed_cpus.ceil() as usize).max(1);
+        let duty = (target_cores / threads as f64).clamp(0.0, 1.0);
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        for _ in 0..threads {
+            let current = Arc::clone(&self.generation);
+            let running = Arc::clone(&self.running);
+            std::thread::spawn(move || {
+                burn(&current, generation, duty, deadline);
+                // Only the newest generation clears the flag, so a replaced
+                // run's threads exiting do not mark the new run as idle.
+                let _ = running.compare_exchange(generation, 0, Ordering::SeqCst, Ordering::SeqCst);
+            });
+        }
+        tracing::info!(percent, seconds, allowed_cpus, target_cores, threads, replaced, "stress-cpu started");
+        StressPlan { percent, seconds, allowed_cpus, target_cores, threads, replaced }
+    }
+
+    /// Stops any run in progress (used on shutdown).
+    pub fn stop(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.running.store(0, Ordering::SeqCst);
+    }
+
+    /// Whether a run is in progress.
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::SeqCst) != 0
+    }
+}
+
+fn burn(current: &AtomicU64, generation: u64, duty: f64, deadline: Instant) {
+    let busy = SLICE.mul_f64(duty);
+    while current.load(Ordering::Relaxed) == generation {
+        let slice_start = Instant::now();
+        if slice_start >= deadline {
+            break;
+        }
+        spin_for(busy);
+        if let Some(idle) = (slice_start + SLICE).checked_duration_since(Instant::now()) {
+            std::thread::sleep(idle);
+        }
+    }
+}
+
+/// Burns `ms` milliseconds of wall time on the calling thread (used by
+/// `/work/{ms}` from a blocking thread, and by the SQS worker per message).
+pub fn spin_for(duration: Duration) {
+    let until = Instant::now() + duration;
+    let mut x = 0u64;
+    while Instant::now() < until {
+        x = std::hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1));
+    }
+}
+
+/// `GET {base}/stress-cpu/{percent}/{seconds}`: answers at once, burns in
+/// the background.
+pub async fn stress_cpu(
+    State(state): State<AppState>,
+    Path((percent, seconds)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let percent = parse_in_range("percent", &percent, 1..=100)?;
+    let seconds = parse_in_range("seconds", &seconds, 1..=state.config.max_stress_seconds)?;
+    let percent = u8::try_from(percent).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let plan = state.stress.start(percent, seconds);
+    Ok(Json(json!({
+        "message": format!("Simulating {percent}% CPU usage for {seconds} seconds"),
+        "host": state.identity.instance,
+        "backend": state.identity.label,
+        "plan": plan,
+    })))
+}
+
+/// `GET {base}/work/{ms}`: burns `ms` of CPU inside the request, on a
+/// blocking thread so the async workers keep serving.
+pub async fn work(State(state): State<AppState>, Path(ms): Path<String>) -> Result<Json<Value>, ApiError> {
+    let ms = parse_in_range("work in ms", &ms, 0..=state.config.max_work_ms)?;
+    tokio::task::spawn_blocking(move || spin_for(Duration::from_millis(ms)))
+        .await
+        .map_err(|e| ApiError::Internal(format!("work thread failed: {e}")))?;
+    Ok(Json(json!({ "worked_ms": ms, "backend": state.identity.label })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_scales_with_budget_and_replaces() {
+        let s = Stress::new();
+        let p = s.start_with_budget(50, 1, 0.5);
+        assert_eq!(p.threads, 1);
+        assert!((p.target_cores - 0.25).abs() < 1e-9);
+        let p2 = s.start_with_budget(75, 1, 2.0);
+        assert_eq!(p2.threads, 2);
+        assert!((p2.target_cores - 1.5).abs() < 1e-9);
+        assert!(p2.replaced);
+        s.stop();
+    }
+}

@@ -107,11 +107,15 @@ impl Config {
 
     /// Rejects settings that cannot work, before anything starts.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.stress_mode == StressMode::Token && self.stress_token.as_deref().unwrap_or_default().is_empty() {
+        if self.stress_mode == StressMode::Token
+            && self.stress_token.as_deref().unwrap_or_default().is_empty()
+        {
             return Err(ConfigError::MissingStressToken);
         }
         if self.max_stress_seconds == 0 {
-            return Err(ConfigError::Invalid("MAX_STRESS_SECONDS must be at least 1".into()));
+            return Err(ConfigError::Invalid(
+                "MAX_STRESS_SECONDS must be at least 1".into(),
+            ));
         }
         Ok(())
     }
@@ -190,7 +194,13 @@ mod tests {
     #[test]
     fn route_prefix_never_doubles_slashes() {
         let mut c = Config::defaults();
-        for (base, want) in [("", ""), ("/", ""), ("dev", "/dev"), ("/dev/", "/dev"), ("a/b", "/a/b")] {
+        for (base, want) in [
+            ("", ""),
+            ("/", ""),
+            ("dev", "/dev"),
+            ("/dev/", "/dev"),
+            ("a/b", "/a/b"),
+        ] {
             c.base_path = base.to_owned();
             assert_eq!(c.route_prefix(), want, "base {base:?}");
         }

@@ -79,8 +79,16 @@ fn read_v2(file: &Path) -> Option<f64> {
 
 /// cgroup v1: `cpu.cfs_quota_us` is `-1` when unlimited.
 fn read_v1(dir: &Path) -> Option<f64> {
-    let quota: f64 = std::fs::read_to_string(dir.join("cpu.cfs_quota_us")).ok()?.trim().parse().ok()?;
-    let period: f64 = std::fs::read_to_string(dir.join("cpu.cfs_period_us")).ok()?.trim().parse().ok()?;
+    let quota: f64 = std::fs::read_to_string(dir.join("cpu.cfs_quota_us"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    let period: f64 = std::fs::read_to_string(dir.join("cpu.cfs_period_us"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     (quota > 0.0 && period > 0.0).then(|| quota / period)
 }
 
@@ -120,8 +128,14 @@ mod tests {
     fn v1_quota_is_read() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let root = tmp.path().join("cg");
-        write(&root.join("cpu,cpuacct/docker/x/cpu.cfs_quota_us"), "50000\n");
-        write(&root.join("cpu,cpuacct/docker/x/cpu.cfs_period_us"), "100000\n");
+        write(
+            &root.join("cpu,cpuacct/docker/x/cpu.cfs_quota_us"),
+            "50000\n",
+        );
+        write(
+            &root.join("cpu,cpuacct/docker/x/cpu.cfs_period_us"),
+            "100000\n",
+        );
         let proc_cg = tmp.path().join("proc_cgroup");
         write(&proc_cg, "4:cpu,cpuacct:/docker/x\n2:memory:/docker/x\n");
         let q = cgroup_quota_cores(&root, &proc_cg).expect("quota");

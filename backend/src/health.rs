@@ -15,7 +15,10 @@ use crate::state::AppState;
 
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     if state.is_draining() {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "draining" })))
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "draining" })),
+        )
     } else {
         (StatusCode::OK, Json(json!({ "status": "ok" })))
     }

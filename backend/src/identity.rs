@@ -130,7 +130,13 @@ pub async fn fetch_ecs_task(base_uri: &str) -> Option<EcsTask> {
         .build()
         .ok()?;
     let result = async {
-        let meta: TaskMetadata = client.get(&url).send().await?.error_for_status()?.json().await?;
+        let meta: TaskMetadata = client
+            .get(&url)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
         Ok::<_, reqwest::Error>(meta)
     }
     .await;
@@ -176,6 +182,10 @@ mod tests {
         assert_eq!(id.instance, "ecs-1");
         assert_eq!(id.label, "canary");
         let local = Identity::from_parts(&Config::defaults(), "ecs", None, None);
-        assert!(local.instance.ends_with(&format!("-{}", std::process::id())));
+        assert!(
+            local
+                .instance
+                .ends_with(&format!("-{}", std::process::id()))
+        );
     }
 }

@@ -20,7 +20,8 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 /// response, and makes every error JSON with the `backend` label in it,
 /// including the ones axum itself produces (405, path rejections...).
 pub async fn identity(State(state): State<AppState>, response: Response) -> Response {
-    let mut response = if response.status().is_client_error() || response.status().is_server_error() {
+    let mut response = if response.status().is_client_error() || response.status().is_server_error()
+    {
         json_error_with_label(response, &state.identity.label).await
     } else {
         response
@@ -52,14 +53,21 @@ async fn json_error_with_label(response: Response, label: &str) -> Response {
         obj.entry("backend").or_insert_with(|| json!(label));
     }
     let body = serde_json::to_vec(&value).unwrap_or_default();
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(body))
 }
 
 /// Replaces a share (`FAULT_RATE`) of responses under the base path with a
 /// 500, before the handler runs (a faulty canary does not do the work either).
-pub async fn inject_faults(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn inject_faults(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let rate = state.config.fault_rate;
     if rate > 0.0 && rand::rng().random_bool(rate) {
         let body = json!({ "error": "injected_fault", "message": format!("FAULT_RATE={rate} chose this request to fail") });
@@ -72,7 +80,11 @@ pub async fn inject_faults(State(state): State<AppState>, request: Request, next
 pub async fn guard_stress(State(state): State<AppState>, request: Request, next: Next) -> Response {
     match state.config.stress_mode {
         StressMode::On => next.run(request).await,
-        StressMode::Off => ApiError::NotFound(format!("{} (stress routes are off: STRESS_MODE=off)", request.uri().path())).into_response(),
+        StressMode::Off => ApiError::NotFound(format!(
+            "{} (stress routes are off: STRESS_MODE=off)",
+            request.uri().path()
+        ))
+        .into_response(),
         StressMode::Token => {
             let expected = state.config.stress_token.as_deref().unwrap_or_default();
             let given = request
@@ -80,7 +92,9 @@ pub async fn guard_stress(State(state): State<AppState>, request: Request, next:
                 .get(header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.strip_prefix("Bearer "));
-            if !expected.is_empty() && given.is_some_and(|g| bool::from(g.as_bytes().ct_eq(expected.as_bytes()))) {
+            if !expected.is_empty()
+                && given.is_some_and(|g| bool::from(g.as_bytes().ct_eq(expected.as_bytes())))
+            {
                 next.run(request).await
             } else {
                 ApiError::Forbidden.into_response()

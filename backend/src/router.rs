@@ -29,7 +29,11 @@ pub fn app(state: AppState) -> Router {
         .route_layer(from_fn_with_state(state.clone(), middleware::inject_faults));
 
     let prefix = state.config.route_prefix();
-    let api = if prefix.is_empty() { api } else { Router::new().nest(&prefix, api) };
+    let api = if prefix.is_empty() {
+        api
+    } else {
+        Router::new().nest(&prefix, api)
+    };
 
     Router::new()
         .route("/health", get(health::ready))

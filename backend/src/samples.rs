@@ -9,15 +9,36 @@ use serde_json::{Value, json};
 
 use crate::state::AppState;
 
-const CREATURES: &[&str] = &["hedgehog", "badger", "dormouse", "red squirrel", "wood mouse", "fox", "stoat"];
-const FLAVORS: &[&str] = &["vanilla", "pistachio", "salted caramel", "stracciatella", "mint choc chip", "raspberry ripple"];
+const CREATURES: &[&str] = &[
+    "hedgehog",
+    "badger",
+    "dormouse",
+    "red squirrel",
+    "wood mouse",
+    "fox",
+    "stoat",
+];
+const FLAVORS: &[&str] = &[
+    "vanilla",
+    "pistachio",
+    "salted caramel",
+    "stracciatella",
+    "mint choc chip",
+    "raspberry ripple",
+];
 
 pub async fn creature(State(state): State<AppState>) -> Json<Value> {
-    let creature = CREATURES.choose(&mut rand::rng()).copied().unwrap_or("hedgehog");
+    let creature = CREATURES
+        .choose(&mut rand::rng())
+        .copied()
+        .unwrap_or("hedgehog");
     Json(json!({ "creature": creature, "backend": state.identity.label }))
 }
 
 pub async fn flavor(State(state): State<AppState>) -> Json<Value> {
-    let flavor = FLAVORS.choose(&mut rand::rng()).copied().unwrap_or("vanilla");
+    let flavor = FLAVORS
+        .choose(&mut rand::rng())
+        .copied()
+        .unwrap_or("vanilla");
     Json(json!({ "flavor": flavor, "backend": state.identity.label }))
 }

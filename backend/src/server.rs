@@ -43,11 +43,17 @@ pub async fn serve(config: Config, serve: ServeConfig) -> anyhow::Result<()> {
     let shutdown = async move {
         let signal = shutdown_signal().await;
         drain_state.start_draining();
-        tracing::info!(signal, drain_seconds = drain.as_secs_f64(), "draining: readiness is 503, still serving");
+        tracing::info!(
+            signal,
+            drain_seconds = drain.as_secs_f64(),
+            "draining: readiness is 503, still serving"
+        );
         tokio::time::sleep(drain).await;
         tracing::info!("drain over: closing the listener, finishing in-flight requests");
     };
-    axum::serve(listener, app(state.clone())).with_graceful_shutdown(shutdown).await?;
+    axum::serve(listener, app(state.clone()))
+        .with_graceful_shutdown(shutdown)
+        .await?;
     state.stress.stop();
     tracing::info!("stopped");
     Ok(())

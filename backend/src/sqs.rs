@@ -42,25 +42,34 @@ impl Queue {
     /// Loads the AWS configuration once (call at start-up, not per request).
     pub async fn connect(url: String) -> Self {
         let config = aws_config::load_from_env().await;
-        Self { client: aws_sdk_sqs::Client::new(&config), url }
+        Self {
+            client: aws_sdk_sqs::Client::new(&config),
+            url,
+        }
     }
 
     /// Sends `body` with the trace header as the `AWSTraceHeader` system
     /// attribute, and checks that SQS stored exactly what was sent (MD5).
     pub async fn send(&self, body: &str, trace_header: Option<&str>) -> Result<Sent, ApiError> {
-        let mut request = self.client.send_message().queue_url(&self.url).message_body(body);
+        let mut request = self
+            .client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body);
         if let Some(trace) = trace_header {
             let attr = MessageSystemAttributeValue::builder()
                 .data_type("String")
                 .string_value(trace)
                 .build()
                 .map_err(|e| ApiError::Internal(format!("building AWSTraceHeader: {e}")))?;
-            request = request.message_system_attributes(MessageSystemAttributeNameForSends::AwsTraceHeader, attr);
+            request = request.message_system_attributes(
+                MessageSystemAttributeNameForSends::AwsTraceHeader,
+                attr,
+            );
         }
-        let out = request
-            .send()
-            .await
-            .map_err(|e| ApiError::BadGateway(format!("SQS send failed: {}", DisplayErrorContext(&e))))?;
+        let out = request.send().await.map_err(|e| {
+            ApiError::BadGateway(format!("SQS send failed: {}", DisplayErrorContext(&e)))
+        })?;
         let ours = md5_hex(body.as_bytes());
         let theirs = out.md5_of_message_body().unwrap_or_default();
         if !theirs.eq_ignore_ascii_case(&ours) {
@@ -68,7 +77,10 @@ impl Queue {
                 "SQS stored a body with MD5 {theirs}, we sent {ours}"
             )));
         }
-        Ok(Sent { message_id: out.message_id().unwrap_or_default().to_owned(), md5_of_body: ours })
+        Ok(Sent {
+            message_id: out.message_id().unwrap_or_default().to_owned(),
+            md5_of_body: ours,
+        })
     }
 }
 
@@ -93,13 +105,20 @@ pub async fn send_to_sqs(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let bytes = axum::body::to_bytes(body, SQS_MAX_BYTES).await.map_err(|e| {
-        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
-            ApiError::PayloadTooLarge { size: SQS_MAX_BYTES + 1, limit: SQS_MAX_BYTES }
-        } else {
-            ApiError::BadRequest(format!("could not read the body: {e}"))
-        }
-    })?;
+    let bytes = axum::body::to_bytes(body, SQS_MAX_BYTES)
+        .await
+        .map_err(|e| {
+            if std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+            {
+                ApiError::PayloadTooLarge {
+                    size: SQS_MAX_BYTES + 1,
+                    limit: SQS_MAX_BYTES,
+                }
+            } else {
+                ApiError::BadRequest(format!("could not read the body: {e}"))
+            }
+        })?;
     let value: Value = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::BadRequest(format!("body is not valid JSON: {e}")))?;
     if !value.is_object() {

@@ -76,8 +76,23 @@ impl Stress {
                 let _ = running.compare_exchange(generation, 0, Ordering::SeqCst, Ordering::SeqCst);
             });
         }
-        tracing::info!(percent, seconds, allowed_cpus, target_cores, threads, replaced, "stress-cpu started");
-        StressPlan { percent, seconds, allowed_cpus, target_cores, threads, replaced }
+        tracing::info!(
+            percent,
+            seconds,
+            allowed_cpus,
+            target_cores,
+            threads,
+            replaced,
+            "stress-cpu started"
+        );
+        StressPlan {
+            percent,
+            seconds,
+            allowed_cpus,
+            target_cores,
+            threads,
+            replaced,
+        }
     }
 
     /// Stops any run in progress (used on shutdown).
@@ -136,12 +151,17 @@ pub async fn stress_cpu(
 
 /// `GET {base}/work/{ms}`: burns `ms` of CPU inside the request, on a
 /// blocking thread so the async workers keep serving.
-pub async fn work(State(state): State<AppState>, Path(ms): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn work(
+    State(state): State<AppState>,
+    Path(ms): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let ms = parse_in_range("work in ms", &ms, 0..=state.config.max_work_ms)?;
     tokio::task::spawn_blocking(move || spin_for(Duration::from_millis(ms)))
         .await
         .map_err(|e| ApiError::Internal(format!("work thread failed: {e}")))?;
-    Ok(Json(json!({ "worked_ms": ms, "backend": state.identity.label })))
+    Ok(Json(
+        json!({ "worked_ms": ms, "backend": state.identity.label }),
+    ))
 }
 
 #[cfg(test)]

@@ -35,7 +35,8 @@ impl Telemetry {
             Box::new(XrayPropagator::default()),
             Box::new(TraceContextPropagator::new()),
         ]));
-        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+        let filter =
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
         let logs = tracing_subscriber::fmt::layer()
             .json()
             .flatten_event(true)
@@ -47,9 +48,15 @@ impl Telemetry {
             _ => None,
         };
         let otel = provider.as_ref().map(|p| {
-            tracing_opentelemetry::layer().with_tracer(p.tracer("weighbridge-backend")).boxed()
+            tracing_opentelemetry::layer()
+                .with_tracer(p.tracer("weighbridge-backend"))
+                .boxed()
         });
-        tracing_subscriber::registry().with(filter).with(logs).with(otel).try_init()?;
+        tracing_subscriber::registry()
+            .with(filter)
+            .with(logs)
+            .with(otel)
+            .try_init()?;
         Ok(Self { provider })
     }
 
@@ -75,8 +82,11 @@ impl Telemetry {
 /// A provider exporting over OTLP/HTTP to `OTEL_EXPORTER_OTLP_ENDPOINT`
 /// (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`), with X-Ray-compatible ids.
 pub fn tracer_provider(service_name: &str) -> anyhow::Result<SdkTracerProvider> {
-    let exporter = opentelemetry_otlp::SpanExporter::builder().with_http().build()?;
-    let service_name = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| service_name.to_owned());
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .build()?;
+    let service_name =
+        std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| service_name.to_owned());
     Ok(SdkTracerProvider::builder()
         .with_resource(Resource::builder().with_service_name(service_name).build())
         .with_id_generator(XrayIdGenerator::default())
@@ -92,7 +102,9 @@ pub fn request_span<B>(request: &Request<B>) -> tracing::Span {
         http.request.method = %request.method(),
         url.path = %request.uri().path(),
     );
-    let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(request.headers())));
+    let parent = opentelemetry::global::get_text_map_propagator(|p| {
+        p.extract(&HeaderExtractor(request.headers()))
+    });
     // Fails only when no OpenTelemetry layer is installed: nothing to parent.
     let _ = span.set_parent(parent);
     span

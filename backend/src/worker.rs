@@ -29,7 +29,11 @@ pub struct ConsumeStats {
 const ERROR_BACKOFF: Duration = Duration::from_secs(1);
 
 /// Runs until `stop` is cancelled (or `max_messages` were processed).
-pub async fn consume(queue: &Queue, config: &ConsumeConfig, stop: CancellationToken) -> ConsumeStats {
+pub async fn consume(
+    queue: &Queue,
+    config: &ConsumeConfig,
+    stop: CancellationToken,
+) -> ConsumeStats {
     let mut stats = ConsumeStats::default();
     tracing::info!(queue = %queue.url, work_ms = config.work_ms, "worker started");
     while !stop.is_cancelled() {
@@ -64,7 +68,12 @@ pub async fn consume(queue: &Queue, config: &ConsumeConfig, stop: CancellationTo
             break;
         }
     }
-    tracing::info!(received = stats.received, processed = stats.processed, failed = stats.failed, "worker stopped");
+    tracing::info!(
+        received = stats.received,
+        processed = stats.processed,
+        failed = stats.failed,
+        "worker stopped"
+    );
     stats
 }
 
@@ -74,7 +83,10 @@ async fn process_batch(messages: &[Message], work_ms: u64) -> Vec<&Message> {
     for m in messages {
         let id = m.message_id().unwrap_or_default();
         if wants_failure(m.body().unwrap_or_default()) {
-            tracing::warn!(message_id = id, "message asked to fail; leaving it for redrive");
+            tracing::warn!(
+                message_id = id,
+                "message asked to fail; leaving it for redrive"
+            );
             continue;
         }
         let work = Duration::from_millis(work_ms);
@@ -121,7 +133,11 @@ async fn delete_batch(queue: &Queue, done: &[&Message]) -> u64 {
     {
         Ok(out) => {
             for f in out.failed() {
-                tracing::warn!(id = f.id(), code = f.code(), "delete failed; the message will be redelivered");
+                tracing::warn!(
+                    id = f.id(),
+                    code = f.code(),
+                    "delete failed; the message will be redelivered"
+                );
             }
             out.successful().len() as u64
         }

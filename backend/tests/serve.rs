@@ -1,0 +1,189 @@
+//! The real binary on an ephemeral port: HTTP, identity headers, SIGTERM
+//! draining, and the CPU it really burns under `/stress-cpu`.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+use support::Backend;
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client")
+}
+
+#[tokio::test]
+async fn serves_identity_over_http() {
+    let b = Backend::start(
+        &[],
+        &[
+            ("BASE_PATH", "dev"),
+            ("INSTANCE_ID", "ecs-7"),
+            ("BACKEND_LABEL", "ecs"),
+        ],
+    );
+    let resp = client()
+        .get(b.url("/dev/host"))
+        .send()
+        .await
+        .expect("GET /dev/host");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["x-served-by"], "ecs");
+    assert_eq!(resp.headers()["x-backend-host"], "ecs-7");
+    assert!(resp.headers().contains_key("x-backend-version"));
+    let body: serde_json::Value = resp.json().await.expect("json");
+    assert_eq!(body["backend"], "ecs");
+
+    let resp = client()
+        .get(b.url("/nope"))
+        .send()
+        .await
+        .expect("GET /nope");
+    assert_eq!(resp.status(), 404);
+    assert_eq!(resp.headers()["x-served-by"], "ecs");
+}
+
+#[test]
+fn bad_configuration_exits_non_zero_with_a_message() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_backend"))
+        .env_clear()
+        .env("STRESS_MODE", "token")
+        .env("PORT", "0")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("STRESS_TOKEN"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_backend"))
+        .env_clear()
+        .env("FAULT_RATE", "2")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("FAULT_RATE"));
+}
+
+#[test]
+fn consume_without_a_queue_is_an_error() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_backend"))
+        .env_clear()
+        .arg("consume")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("QUEUE_URL"));
+}
+
+/// SIGTERM: readiness 503 at once, every request still served during the
+/// drain (including one in flight when the listener closes), exit 0.
+#[tokio::test]
+async fn sigterm_drains_without_failing_a_request() {
+    let mut b = Backend::start(&[], &[("BASE_PATH", "dev"), ("DRAIN_SECONDS", "1500ms")]);
+    let c = client();
+    assert_eq!(
+        c.get(b.url("/health"))
+            .send()
+            .await
+            .expect("health")
+            .status(),
+        200
+    );
+
+    b.signal(Signal::SIGTERM);
+    let signalled = Instant::now();
+    // A slow request that will still be in flight when the drain ends.
+    let slow = tokio::spawn({
+        let c = c.clone();
+        let url = b.url("/dev/delay/1200");
+        async move {
+            tokio::time::sleep(Duration::from_millis(800)).await;
+            c.get(url).send().await.map(|r| r.status().as_u16())
+        }
+    });
+    let mut served = 0;
+    let mut saw_draining = false;
+    while signalled.elapsed() < Duration::from_millis(1200) {
+        let r = c
+            .get(b.url("/dev/host"))
+            .send()
+            .await
+            .expect("request during drain must succeed");
+        assert_eq!(r.status(), 200, "request during drain");
+        served += 1;
+        let h = c
+            .get(b.url("/health"))
+            .send()
+            .await
+            .expect("health during drain");
+        saw_draining |= h.status() == 503;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(served > 10, "only {served} requests during the drain");
+    assert!(saw_draining, "readiness never reported 503 while draining");
+    assert_eq!(
+        slow.await
+            .expect("join")
+            .expect("in-flight request finished"),
+        200
+    );
+
+    let status = b
+        .wait_exit(Duration::from_secs(10))
+        .expect("process exits after the drain");
+    assert!(status.success(), "exit status {status:?}");
+    assert!(
+        signalled.elapsed() >= Duration::from_millis(1500),
+        "exited before the drain time"
+    );
+}
+
+/// `/stress-cpu/50/2` on this machine: the process's CPU time over the run
+/// is about half of what it may use. Loose bounds (the CI machine has 2
+/// shared cores and other tests run); the benchmark measures precisely.
+#[tokio::test]
+async fn stress_cpu_really_burns_cpu() {
+    let b = Backend::start(&[], &[("BASE_PATH", "dev")]);
+    let cpus = backend::cpu_budget::allowed_cpus();
+    let before = b.cpu_time();
+    let t0 = Instant::now();
+    let resp = client()
+        .get(b.url("/dev/stress-cpu/50/2"))
+        .send()
+        .await
+        .expect("stress");
+    assert_eq!(resp.status(), 200);
+    let answered = t0.elapsed();
+    assert!(
+        answered < Duration::from_millis(500),
+        "stress must answer at once, took {answered:?}"
+    );
+    // Still serving while it burns.
+    let resp = client()
+        .get(b.url("/dev/host"))
+        .send()
+        .await
+        .expect("host while stressed");
+    assert_eq!(resp.status(), 200);
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+    let used = (b.cpu_time() - before).as_secs_f64();
+    let expected = 0.5 * cpus * 2.0;
+    assert!(
+        used > expected * 0.5 && used < expected * 1.5,
+        "used {used:.2} CPU-seconds, expected about {expected:.2} (50 % of {cpus} CPUs for 2 s)"
+    );
+    // And it stops: over the next second almost nothing is used.
+    let idle_before = b.cpu_time();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let idle = (b.cpu_time() - idle_before).as_secs_f64();
+    assert!(
+        idle < 0.2,
+        "still burning {idle:.2} CPU-seconds per second after the run"
+    );
+}

@@ -36,18 +36,39 @@ pub enum Command {
     Serve,
     /// Run the SQS worker on QUEUE_URL until SIGTERM.
     Consume(ConsumeConfig),
+    /// Probe a running server's `/live` on 127.0.0.1:PORT and exit 0 if it
+    /// answers 200 (for a container HEALTHCHECK in an image with no curl).
+    Probe {
+        /// Path to probe.
+        #[arg(long, default_value = "/live")]
+        path: String,
+    },
 }
 
 /// Runs the binary; `main` only calls this.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     cli.config.validate()?;
+    if let Some(Command::Probe { path }) = &cli.command {
+        return probe(cli.serve.port, path).await;
+    }
     let telemetry = Telemetry::init("weighbridge-backend")?;
     let result = match cli.command {
         None | Some(Command::Serve) => server::serve(cli.config, cli.serve).await,
         Some(Command::Consume(consume)) => run_worker(cli.config, consume).await,
+        Some(Command::Probe { .. }) => Ok(()),
     };
     telemetry.shutdown();
     result
+}
+
+async fn probe(port: u16, path: &str) -> anyhow::Result<()> {
+    let url = format!("http://127.0.0.1:{port}{path}");
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(2))
+        .build()?;
+    let status = client.get(&url).send().await?.status();
+    anyhow::ensure!(status.is_success(), "{url} answered {status}");
+    Ok(())
 }
 
 async fn run_worker(config: Config, consume: ConsumeConfig) -> anyhow::Result<()> {

@@ -187,3 +187,31 @@ async fn stress_cpu_really_burns_cpu() {
         "still burning {idle:.2} CPU-seconds per second after the run"
     );
 }
+
+/// `backend probe` (the image's HEALTHCHECK) passes against a live server
+/// and fails, with a message, against a closed port.
+#[tokio::test]
+async fn probe_checks_liveness() {
+    let b = Backend::start(&[], &[]);
+    let port = b.addr.port().to_string();
+    let probe = |port: String| {
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_backend"))
+                .env_clear()
+                .env("PORT", port)
+                .arg("probe")
+                .output()
+                .expect("run probe")
+        })
+    };
+    let ok = probe(port).await.expect("join");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let closed = support::free_port().to_string();
+    let bad = probe(closed).await.expect("join");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("/live"));
+}

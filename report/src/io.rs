@@ -1,0 +1,142 @@
+//! Reading and writing report files.
+//!
+//! Reading always validates: there is no public way to get a [`Report`] out
+//! of a file without its invariants checked, so `verify` cannot judge a
+//! broken report by accident. Writing is atomic (temp file in the same
+//! directory, fsync, rename), so a reader never sees half a report, even if
+//! loadgen is killed while writing.
+
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::schema::Report;
+use crate::validate::{ValidationError, check_schema};
+
+/// A report text could not be turned into a valid [`Report`].
+#[derive(Debug, Error)]
+pub enum ParseError {
+    /// Not JSON, or JSON that does not have the v1 shape (missing field,
+    /// wrong type, negative count, bad timestamp).
+    #[error("not a well-formed weighbridge.report/v1 document: {0}")]
+    Json(#[from] serde_json::Error),
+    /// Well-formed, but inconsistent or of an unsupported schema version.
+    #[error("invalid report: {0}")]
+    Invalid(#[from] ValidationError),
+}
+
+/// A report file could not be read or written. Every variant names the file.
+#[derive(Debug, Error)]
+pub enum ReportError {
+    /// The file could not be read.
+    #[error("cannot read report {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// The file was read but is not a valid report.
+    #[error("report {}: {source}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        source: ParseError,
+    },
+    /// The file could not be written.
+    #[error("cannot write report {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+}
+
+/// Just the `schema` field, read before anything else so a report of another
+/// major version is rejected as such, not with a confusing "missing field"
+/// error about a field that version renamed.
+#[derive(Deserialize)]
+struct SchemaProbe {
+    schema: Option<String>,
+}
+
+impl Report {
+    /// Parses and validates a report.
+    pub fn from_json(text: &str) -> Result<Self, ParseError> {
+        let probe: SchemaProbe = serde_json::from_str(text)?;
+        if let Some(schema) = &probe.schema {
+            check_schema(schema)?;
+        }
+        let report: Self = serde_json::from_str(text)?;
+        report.validate()?;
+        Ok(report)
+    }
+
+    /// The report as pretty-printed JSON (keys sorted, so output is
+    /// deterministic). Does not validate.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a Report always serializes")
+    }
+
+    /// Reads, parses and validates the report at `path`.
+    pub fn read(path: impl AsRef<Path>) -> Result<Self, ReportError> {
+        let path = path.as_ref();
+        let text = fs::read_to_string(path).map_err(|source| ReportError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_json(&text).map_err(|source| ReportError::Parse {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    /// Writes the report to `path` atomically: into a temporary file in the
+    /// same directory (a rename is only atomic within one file system),
+    /// flushed and fsynced, then renamed over `path`, then the directory is
+    /// fsynced so the rename itself survives a crash. On error the temporary
+    /// file is removed and `path` is untouched.
+    ///
+    /// Does not validate: a report that fails validation is still worth
+    /// keeping for diagnosis, and every reader validates anyway.
+    pub fn write_atomic(&self, path: impl AsRef<Path>) -> Result<(), ReportError> {
+        let path = path.as_ref();
+        self.write_atomic_inner(path)
+            .map_err(|source| ReportError::Write {
+                path: path.to_owned(),
+                source,
+            })
+    }
+
+    fn write_atomic_inner(&self, path: &Path) -> io::Result<()> {
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".report-").suffix(".json.tmp");
+        // Temp files are created 0600; a report is an artifact others read.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            builder.permissions(fs::Permissions::from_mode(0o644));
+        }
+        let mut file = builder.tempfile_in(dir)?;
+        {
+            let mut out = BufWriter::new(file.as_file_mut());
+            serde_json::to_writer_pretty(&mut out, self)?;
+            out.write_all(b"\n")?;
+            out.flush()?;
+        }
+        file.as_file().sync_all()?;
+        file.persist(path).map_err(|e| e.error)?;
+        #[cfg(unix)]
+        fs::File::open(dir)?.sync_all()?;
+        Ok(())
+    }
+}

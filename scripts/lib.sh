@@ -1,0 +1,59 @@
+# Shared helpers for weighbridge's scripts. Source it; do not run it.
+# Everything a script needs is installed here, or it says exactly what is missing.
+
+WB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+WB_CACHE="${WEIGHBRIDGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/weighbridge}"
+mkdir -p "$WB_CACHE"
+
+wb_step() { printf '\n== %s\n' "$*"; }
+wb_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Runs a command as root: directly, through sudo, or says what to run.
+wb_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else wb_die "needs root to run: $* (run it yourself, then retry)"
+  fi
+}
+
+# wb_apt CMD:PACKAGE ... installs PACKAGE from Debian when CMD is missing.
+wb_apt() {
+  local missing=() pair
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null 2>&1 || wb_die "missing: ${missing[*]} (install them with your package manager)"
+  wb_step "installing from apt: ${missing[*]}"
+  wb_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive wb_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# A virtualenv with .ci/requirements.txt, cached under $WB_CACHE and keyed by
+# the requirements' hash; its bin/ goes first on PATH.
+wb_python() {
+  command -v python3 >/dev/null 2>&1 || wb_apt python3:python3
+  local key venv
+  key="$(sha256sum "$WB_ROOT/.ci/requirements.txt" | cut -c1-12)"
+  venv="$WB_CACHE/venv-$key"
+  if [ ! -x "$venv/bin/moto_server" ]; then
+    wb_step "creating Python virtualenv $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv" 2>/dev/null || { wb_apt dpkg:python3-venv; wb_root apt-get install -y -qq python3-venv >/dev/null; python3 -m venv "$venv"; }
+    "$venv/bin/pip" install -q --upgrade pip
+    "$venv/bin/pip" install -q -r "$WB_ROOT/.ci/requirements.txt"
+  fi
+  export PATH="$venv/bin:$PATH"
+  export MOTO_SERVER="$venv/bin/moto_server"
+}
+
+wb_rust() {
+  command -v cargo >/dev/null 2>&1 || wb_die "cargo not found: install Rust 1.95 or newer (https://rustup.rs), then retry"
+  local v
+  v="$(rustc --version | awk '{print $2}')"
+  case "$v" in
+    1.9[5-9]*|1.[1-9][0-9][0-9]*|[2-9].*) ;;
+    *) wb_die "rustc $v is too old: weighbridge needs 1.95 or newer (rustup update)";;
+  esac
+  rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt >/dev/null 2>&1 || true
+}

@@ -1,0 +1,74 @@
+//! Errors of the judge's input, each with its exit code.
+
+use weighbridge_policy::PolicyError;
+
+/// Exit code: the verdict was PASS.
+pub const EXIT_PASS: u8 = 0;
+/// Exit code: the verdict was FAIL.
+pub const EXIT_FAIL: u8 = 1;
+/// Exit code: the verdict was INCONCLUSIVE.
+pub const EXIT_INCONCLUSIVE: u8 = 2;
+/// Exit code: the command line could not be parsed (unknown flag, missing
+/// or malformed value). `EX_USAGE` of sysexits.h; clap's own 2 would read as
+/// INCONCLUSIVE.
+pub const EXIT_USAGE: u8 = 64;
+/// Exit code: the input was read but is invalid (policy, weights or counts).
+/// `EX_DATAERR`.
+pub const EXIT_INVALID_INPUT: u8 = 65;
+/// Exit code: an input file could not be read. `EX_NOINPUT`.
+pub const EXIT_NO_INPUT: u8 = 66;
+
+/// Something wrong with what the judge was asked to judge. Never a verdict.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The policy file or the `--weights` are invalid or unreadable.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// A `LABEL=NUMBER` list that does not parse.
+    #[error("{list:?}: {reason}")]
+    BadList {
+        /// The text given.
+        list: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A label given twice in one list.
+    #[error("{label:?} is given more than once")]
+    DuplicateLabel {
+        /// The label.
+        label: String,
+    },
+    /// An option outside its range.
+    #[error("--{name} {value}: {reason}")]
+    BadOption {
+        /// The option, without dashes.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+        /// The range it must be in.
+        reason: &'static str,
+    },
+    /// Per-path counts of a target that add up to more than its total.
+    #[error(
+        "path counts for target {target:?} add up to {paths} requests under path rules, more than its total of {total}"
+    )]
+    PathCountsExceedTotal {
+        /// The target.
+        target: String,
+        /// Sum over rule paths.
+        paths: u64,
+        /// The target's total.
+        total: u64,
+    },
+}
+
+impl InputError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            InputError::Policy(e) if matches!(e.root(), PolicyError::Read { .. }) => EXIT_NO_INPUT,
+            _ => EXIT_INVALID_INPUT,
+        }
+    }
+}

@@ -12,8 +12,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
-use nix::sys::signal::Signal;
-use support::Backend;
+
+use support::Sig as Signal;
 
 type Received = Arc<Mutex<Vec<(String, Bytes)>>>;
 
@@ -39,7 +39,7 @@ async fn spans_are_exported_over_otlp_with_the_callers_xray_trace() {
     let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
     let server = tokio::spawn(async move { axum::serve(listener, receiver).await });
 
-    let mut b = Backend::start(
+    let mut b = support::start(
         &[],
         &[
             ("BASE_PATH", "dev"),

@@ -5,8 +5,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::Signal;
-use support::Backend;
+use support::Sig as Signal;
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -17,7 +16,7 @@ fn client() -> reqwest::Client {
 
 #[tokio::test]
 async fn serves_identity_over_http() {
-    let b = Backend::start(
+    let b = support::start(
         &[],
         &[
             ("BASE_PATH", "dev"),
@@ -85,7 +84,7 @@ fn consume_without_a_queue_is_an_error() {
 /// drain (including one in flight when the listener closes), exit 0.
 #[tokio::test]
 async fn sigterm_drains_without_failing_a_request() {
-    let mut b = Backend::start(&[], &[("BASE_PATH", "dev"), ("DRAIN_SECONDS", "1500ms")]);
+    let mut b = support::start(&[], &[("BASE_PATH", "dev"), ("DRAIN_SECONDS", "1500ms")]);
     let c = client();
     assert_eq!(
         c.get(b.url("/health"))
@@ -145,11 +144,12 @@ async fn sigterm_drains_without_failing_a_request() {
 }
 
 /// `/stress-cpu/50/2` on this machine: the process's CPU time over the run
-/// is about half of what it may use. Loose bounds (the CI machine has 2
-/// shared cores and other tests run); the benchmark measures precisely.
+/// is about half of what it may use. Loose bounds: other tests and builds
+/// share the 2 cores, so the lower bound only proves that real CPU was
+/// burnt (an idle process uses ~0); `bench/stress-cpu` measures precisely.
 #[tokio::test]
 async fn stress_cpu_really_burns_cpu() {
-    let b = Backend::start(&[], &[("BASE_PATH", "dev")]);
+    let b = support::start(&[], &[("BASE_PATH", "dev")]);
     let cpus = backend::cpu_budget::allowed_cpus();
     let before = b.cpu_time();
     let t0 = Instant::now();
@@ -175,7 +175,7 @@ async fn stress_cpu_really_burns_cpu() {
     let used = (b.cpu_time() - before).as_secs_f64();
     let expected = 0.5 * cpus * 2.0;
     assert!(
-        used > expected * 0.5 && used < expected * 1.5,
+        used > expected * 0.3 && used < expected * 1.5,
         "used {used:.2} CPU-seconds, expected about {expected:.2} (50 % of {cpus} CPUs for 2 s)"
     );
     // And it stops: over the next second almost nothing is used.
@@ -192,7 +192,7 @@ async fn stress_cpu_really_burns_cpu() {
 /// and fails, with a message, against a closed port.
 #[tokio::test]
 async fn probe_checks_liveness() {
-    let b = Backend::start(&[], &[]);
+    let b = support::start(&[], &[]);
     let port = b.addr.port().to_string();
     let probe = |port: String| {
         tokio::task::spawn_blocking(move || {

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
-use nix::sys::signal::Signal;
-use support::{Backend, Moto, aws_env};
+
+use support::{Moto, Process, Sig as Signal, aws_env};
 
 async fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
     let creds = aws_sdk_sqs::config::Credentials::new("testing", "testing", None, None, "test");
@@ -63,12 +63,12 @@ async fn drain_queue(client: &aws_sdk_sqs::Client, url: &str) -> Vec<(String, Op
     }
 }
 
-fn backend_with_queue(moto: &Moto, url: &str) -> Backend {
+fn backend_with_queue(moto: &Moto, url: &str) -> Process {
     let env = aws_env(&moto.endpoint());
     let mut all: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     all.push(("QUEUE_URL", url));
     all.push(("BASE_PATH", "dev"));
-    Backend::start(&[], &all)
+    support::start(&[], &all)
 }
 
 fn http() -> reqwest::Client {
@@ -235,7 +235,7 @@ async fn worker_stops_on_sigterm() {
     let env = aws_env(&moto.endpoint());
     let mut all: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     all.extend([("QUEUE_URL", url.as_str()), ("WAIT_TIME_SECONDS", "20")]);
-    let mut b = Backend::spawn(&["consume"], &all);
+    let mut b = support::spawn(&["consume"], &all);
     b.wait_for_log("worker started", Duration::from_secs(20));
     // Let it enter the 20 s long poll.
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -1,0 +1,547 @@
+//! Aggregates results as they come, in memory that does not grow with the
+//! run's length: HDR histograms per target (whole run) and one small entry
+//! per second. A second's latency histogram is reduced to p50/p90/p99 and
+//! freed as soon as every request scheduled in that second has ended, so at
+//! most a timeout's worth of per-second histograms exist at once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use weighbridge_report::{
+    Client, Failures, Histogram, Host, SecondLatency, Target, TargetRecorder, Totals,
+};
+
+use crate::client::{Class, Outcome};
+
+/// Per-second histograms need fewer digits than the run's (2 digits: ±1 %).
+const SECOND_DIGITS: u8 = 2;
+
+#[derive(Debug, Default)]
+struct SecondAcc {
+    scheduled: u64,
+    sent: u64,
+    ok: u64,
+    failed: u64,
+    dropped: u64,
+    targets: HashMap<String, u64>,
+    instances: HashMap<String, u64>,
+    histogram: Option<Histogram<u64>>,
+    latency: Option<SecondLatency>,
+    done: bool,
+}
+
+impl SecondAcc {
+    fn in_flight(&self) -> u64 {
+        self.sent - self.ok - self.failed
+    }
+}
+
+#[derive(Debug)]
+struct HostAcc {
+    target: String,
+    requests: u64,
+    first_seen: f64,
+    last_seen: f64,
+}
+
+#[derive(Debug, Default)]
+struct ClientAcc {
+    first_target: Option<String>,
+    targets: HashMap<String, u64>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    seconds: Vec<SecondAcc>,
+    /// Seconds before this index are final (histogram reduced and freed).
+    finalized: usize,
+    failures: Failures,
+    targets: HashMap<String, TargetRecorder>,
+    paths: HashMap<String, HashMap<String, u64>>,
+    hosts: HashMap<String, HostAcc>,
+    clients: Vec<ClientAcc>,
+    /// How late requests were sent, in microseconds.
+    lag: Option<Histogram<u64>>,
+    /// Set when the run is over: late results are ignored (already counted).
+    closed: bool,
+}
+
+/// A consistent view for the progress display.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub scheduled: u64,
+    pub sent: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub dropped: u64,
+    pub targets: BTreeMap<String, u64>,
+    /// p99 of the last finished second, in ms (corrected).
+    pub recent_p99_ms: Option<f64>,
+    /// p99 of how late requests were sent, in ms.
+    pub lag_p99_ms: f64,
+}
+
+/// Everything the report needs, once the run is over.
+#[derive(Debug)]
+pub struct Results {
+    pub totals: Totals,
+    pub targets: BTreeMap<String, Target>,
+    pub paths: BTreeMap<String, BTreeMap<String, u64>>,
+    pub timeline: Vec<weighbridge_report::Second>,
+    pub hosts: BTreeMap<String, Host>,
+    pub clients: BTreeMap<String, Client>,
+    pub lag_p99_ms: f64,
+    pub lag_max_ms: f64,
+}
+
+/// Shared by the scheduler and every request task.
+#[derive(Debug)]
+pub struct Recorder {
+    start: Instant,
+    state: Mutex<State>,
+}
+
+fn second_of(offset: Duration) -> usize {
+    usize::try_from(offset.as_secs()).unwrap_or(usize::MAX)
+}
+
+impl Recorder {
+    /// `start` is the schedule's time zero; `clients` the number of virtual
+    /// clients (0 when not simulating clients).
+    pub fn new(start: Instant, clients: usize) -> Self {
+        let state = State {
+            clients: (0..clients).map(|_| ClientAcc::default()).collect(),
+            lag: Histogram::new(3).ok(),
+            ..State::default()
+        };
+        Self {
+            start,
+            state: Mutex::new(state),
+        }
+    }
+
+    pub fn start(&self) -> Instant {
+        self.start
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave counts half-updated in
+        // a way worth refusing to report: keep going with the data.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A request came due at `due`: it was sent (`sent`) or dropped.
+    pub fn dispatched(&self, due: Instant, sent: bool) {
+        let sec = second_of(due.saturating_duration_since(self.start));
+        let mut st = self.lock();
+        if st.closed {
+            return;
+        }
+        let s = second_mut(&mut st.seconds, sec);
+        s.scheduled += 1;
+        if sent {
+            s.sent += 1;
+            if s.histogram.is_none() {
+                s.histogram = Histogram::new(SECOND_DIGITS).ok();
+            }
+        } else {
+            s.dropped += 1;
+        }
+    }
+
+    /// A sent request ended. `due` is when it should have been sent,
+    /// `sent_at` when it was, `done` when its response was complete.
+    pub fn finished(
+        &self,
+        due: Instant,
+        sent_at: Instant,
+        done: Instant,
+        path: &str,
+        client: Option<usize>,
+        outcome: Outcome,
+    ) {
+        let sec = second_of(due.saturating_duration_since(self.start));
+        let corrected = done.saturating_duration_since(due);
+        let raw = done.saturating_duration_since(sent_at);
+        let lag = sent_at.saturating_duration_since(due);
+        let arrival = done.saturating_duration_since(self.start).as_secs_f64();
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        if st.closed {
+            return;
+        }
+        if let Some(h) = &mut st.lag {
+            record(h, micros(lag));
+        }
+        let ok = outcome.class == Class::Ok;
+        match outcome.class {
+            Class::Ok => {}
+            Class::Http4xx => st.failures.http_4xx += 1,
+            Class::Http5xx => st.failures.http_5xx += 1,
+            Class::Connect => st.failures.connect += 1,
+            Class::Timeout => st.failures.timeout += 1,
+            Class::Other => st.failures.other += 1,
+        }
+        let s = second_mut(&mut st.seconds, sec);
+        if ok {
+            s.ok += 1;
+            if let Some(h) = &mut s.histogram {
+                record(h, micros(corrected));
+            }
+        } else {
+            s.failed += 1;
+        }
+        if let Some(target) = outcome.target {
+            *s.targets.entry_ref(&target) += 1;
+            if let Some(instance) = &outcome.instance {
+                *s.instances.entry_ref(instance) += 1;
+            }
+            let recorder = st.targets.entry_ref(&target);
+            if ok {
+                recorder.record_ok(corrected, raw);
+            } else {
+                recorder.record_failed();
+            }
+            *st.paths.entry_ref(path).entry_ref(&target) += 1;
+            if let Some(instance) = outcome.instance {
+                match st.hosts.get_mut(&instance) {
+                    Some(h) => {
+                        h.requests += 1;
+                        h.first_seen = h.first_seen.min(arrival);
+                        h.last_seen = h.last_seen.max(arrival);
+                    }
+                    None => {
+                        st.hosts.insert(
+                            instance,
+                            HostAcc {
+                                target: target.clone(),
+                                requests: 1,
+                                first_seen: arrival,
+                                last_seen: arrival,
+                            },
+                        );
+                    }
+                }
+            }
+            if let Some(c) = client.and_then(|i| st.clients.get_mut(i)) {
+                if c.first_target.is_none() {
+                    c.first_target = Some(target.clone());
+                }
+                *c.targets.entry(target).or_default() += 1;
+            }
+        }
+        self.finalize_ready(st, Instant::now());
+    }
+
+    /// Reduces the per-second histograms of seconds that are over and have
+    /// nothing in flight.
+    fn finalize_ready(&self, st: &mut State, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.start).as_secs();
+        while st.finalized < st.seconds.len() {
+            let idx = st.finalized;
+            let s = &mut st.seconds[idx];
+            let over = (idx as u64) < elapsed;
+            if !over || s.in_flight() > 0 {
+                break;
+            }
+            finalize(s);
+            st.finalized += 1;
+        }
+    }
+
+    /// For the live display.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        self.finalize_ready(st, Instant::now());
+        let mut snap = Snapshot::default();
+        for s in &st.seconds {
+            snap.scheduled += s.scheduled;
+            snap.sent += s.sent;
+            snap.ok += s.ok;
+            snap.failed += s.failed;
+            snap.dropped += s.dropped;
+        }
+        for (label, t) in &st.targets {
+            snap.targets.insert(label.clone(), t.ok() + t.failed());
+        }
+        snap.recent_p99_ms = st.seconds[..st.finalized]
+            .iter()
+            .rev()
+            .find_map(|s| s.latency.map(|l| l.p99));
+        snap.lag_p99_ms = st
+            .lag
+            .as_ref()
+            .map_or(0.0, |h| h.value_at_quantile(0.99) as f64 / 1000.0);
+        snap
+    }
+
+    /// Ends the run: whatever is still in flight is counted as failed
+    /// (`other`), and the results are returned. Later results are ignored.
+    pub fn close(&self) -> Results {
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        st.closed = true;
+        let mut abandoned = 0;
+        for s in &mut st.seconds {
+            let left = s.in_flight();
+            s.failed += left;
+            abandoned += left;
+        }
+        st.failures.other += abandoned;
+        for s in &mut st.seconds[st.finalized..] {
+            finalize(s);
+        }
+        st.finalized = st.seconds.len();
+
+        let mut totals = Totals {
+            failures: st.failures.clone(),
+            ..Totals::default()
+        };
+        let timeline = st
+            .seconds
+            .iter()
+            .enumerate()
+            .map(|(t, s)| {
+                totals.scheduled += s.scheduled;
+                totals.sent += s.sent;
+                totals.ok += s.ok;
+                totals.failed += s.failed;
+                totals.dropped += s.dropped;
+                weighbridge_report::Second {
+                    t: t as u64,
+                    scheduled: s.scheduled,
+                    sent: s.sent,
+                    ok: s.ok,
+                    failed: s.failed,
+                    dropped: s.dropped,
+                    targets: s.targets.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+                    instances: s.instances.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+                    latency_ms: s.latency,
+                }
+            })
+            .collect();
+        let targets = st
+            .targets
+            .iter()
+            .filter_map(|(label, r)| r.to_target().ok().map(|t| (label.clone(), t)))
+            .collect();
+        let paths = st
+            .paths
+            .iter()
+            .map(|(p, m)| (p.clone(), m.iter().map(|(k, v)| (k.clone(), *v)).collect()))
+            .collect();
+        let hosts = st
+            .hosts
+            .iter()
+            .map(|(id, h)| {
+                (
+                    id.clone(),
+                    Host {
+                        target: h.target.clone(),
+                        requests: h.requests,
+                        first_seen: h.first_seen,
+                        last_seen: h.last_seen,
+                    },
+                )
+            })
+            .collect();
+        let clients = st
+            .clients
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let first_target = c.first_target.clone()?;
+                Some((
+                    format!("c{i}"),
+                    Client {
+                        first_target,
+                        targets: c.targets.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+                    },
+                ))
+            })
+            .collect();
+        let (lag_p99_ms, lag_max_ms) = st.lag.as_ref().map_or((0.0, 0.0), |h| {
+            (
+                h.value_at_quantile(0.99) as f64 / 1000.0,
+                h.max() as f64 / 1000.0,
+            )
+        });
+        Results {
+            totals,
+            targets,
+            paths,
+            timeline,
+            hosts,
+            clients,
+            lag_p99_ms,
+            lag_max_ms,
+        }
+    }
+}
+
+fn finalize(s: &mut SecondAcc) {
+    if !s.done {
+        s.latency = s
+            .histogram
+            .take()
+            .and_then(|h| SecondLatency::from_histogram(&h));
+        s.done = true;
+    }
+}
+
+fn second_mut(seconds: &mut Vec<SecondAcc>, sec: usize) -> &mut SecondAcc {
+    if seconds.len() <= sec {
+        seconds.resize_with(sec + 1, SecondAcc::default);
+    }
+    &mut seconds[sec]
+}
+
+/// Records into an auto-resizing histogram (`saturating_record` would clamp
+/// to the current range instead of growing it).
+fn record(h: &mut Histogram<u64>, value: u64) {
+    if h.record(value).is_err() {
+        h.saturating_record(value);
+    }
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1)
+}
+
+/// `entry` without allocating a key when it is already there (the common case).
+trait EntryRef<V> {
+    fn entry_ref(&mut self, key: &str) -> &mut V;
+}
+
+impl<V: Default> EntryRef<V> for HashMap<String, V> {
+    fn entry_ref(&mut self, key: &str) -> &mut V {
+        if !self.contains_key(key) {
+            self.insert(key.to_owned(), V::default());
+        }
+        self.get_mut(key)
+            .unwrap_or_else(|| unreachable!("inserted above"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(target: &str, instance: &str) -> Outcome {
+        Outcome {
+            class: Class::Ok,
+            target: Some(target.into()),
+            instance: Some(instance.into()),
+        }
+    }
+
+    #[test]
+    fn accounting_adds_up_including_abandoned_requests() {
+        let start = Instant::now() - Duration::from_secs(5);
+        let r = Recorder::new(start, 2);
+        let at = |s: f64| start + Duration::from_secs_f64(s);
+        // Second 0: two ok, one dropped. Second 1: one 5xx, one connect
+        // error, one still in flight at the end.
+        r.dispatched(at(0.1), true);
+        r.dispatched(at(0.2), true);
+        r.dispatched(at(0.3), false);
+        r.finished(
+            at(0.1),
+            at(0.1),
+            at(0.15),
+            "/dev/host",
+            Some(0),
+            ok("ecs", "e1"),
+        );
+        r.finished(
+            at(0.2),
+            at(0.2),
+            at(0.30),
+            "/dev/host",
+            Some(1),
+            ok("lambda", "l1"),
+        );
+        r.dispatched(at(1.1), true);
+        r.dispatched(at(1.2), true);
+        r.dispatched(at(1.3), true);
+        r.finished(
+            at(1.1),
+            at(1.1),
+            at(1.2),
+            "/dev/host",
+            Some(0),
+            Outcome {
+                class: Class::Http5xx,
+                target: Some("ecs".into()),
+                instance: Some("e1".into()),
+            },
+        );
+        r.finished(
+            at(1.2),
+            at(1.2),
+            at(1.2),
+            "/dev/host",
+            None,
+            Outcome {
+                class: Class::Connect,
+                target: None,
+                instance: None,
+            },
+        );
+        let res = r.close();
+        let t = &res.totals;
+        assert_eq!(
+            (t.scheduled, t.sent, t.ok, t.failed, t.dropped),
+            (6, 5, 2, 3, 1)
+        );
+        assert_eq!(t.scheduled, t.ok + t.failed + t.dropped);
+        assert_eq!(
+            (t.failures.http_5xx, t.failures.connect, t.failures.other),
+            (1, 1, 1)
+        );
+        assert_eq!(res.targets["ecs"].requests, 2);
+        assert_eq!(res.targets["ecs"].ok, 1);
+        assert_eq!(res.paths["/dev/host"]["ecs"], 2);
+        assert_eq!(res.hosts["e1"].requests, 2);
+        assert!((res.hosts["e1"].first_seen - 0.15).abs() < 1e-6);
+        assert_eq!(res.clients["c0"].first_target, "ecs");
+        assert_eq!(res.clients["c1"].first_target, "lambda");
+        assert_eq!(res.timeline.len(), 2);
+        assert_eq!(res.timeline[1].failed, 3);
+        // Second 0's ok responses took 50 and 100 ms from their due times.
+        let sl = res.timeline[0].latency_ms.expect("latency of second 0");
+        assert!(
+            (sl.p50 - 50.0).abs() < 1.0 && (sl.p99 - 100.0).abs() < 1.5,
+            "{sl:?}"
+        );
+        // Corrected latency counts from the due time: 50 ms and 100 ms.
+        let l = res.targets["lambda"].latency_ms;
+        assert!((l.p50 - 100.0).abs() < 1.0, "{l:?}");
+    }
+
+    #[test]
+    fn finished_seconds_free_their_histograms() {
+        let start = Instant::now() - Duration::from_secs(100);
+        let r = Recorder::new(start, 0);
+        for s in 0..90u64 {
+            let due = start + Duration::from_secs(s) + Duration::from_millis(10);
+            r.dispatched(due, true);
+            r.finished(
+                due,
+                due,
+                due + Duration::from_millis(5),
+                "/",
+                None,
+                ok("ecs", "e"),
+            );
+        }
+        let st = r.lock();
+        let live = st.seconds.iter().filter(|s| s.histogram.is_some()).count();
+        assert!(live <= 1, "{live} per-second histograms still held");
+        assert_eq!(st.finalized, 90);
+    }
+}

@@ -1,0 +1,450 @@
+//! One load run from the command line to the report file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use serde_json::json;
+use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
+use weighbridge_report::{LoadgenWatch, Report, SCHEMA_V1};
+
+use crate::cli::{MergeArgs, Progress, Rate, RunArgs};
+use crate::client::{Identify, VirtualClient};
+use crate::engine::{self, Load};
+use crate::mix::Mix;
+use crate::progress;
+use crate::recorder::{Recorder, Results};
+use crate::schedule::{Schedule, Stage};
+use crate::selfwatch;
+
+/// Exit code when the run was stopped by a signal (the report is written).
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// The load shape the flags describe.
+#[derive(Debug)]
+enum Shape {
+    Open {
+        schedule: Schedule,
+        stages: Vec<Stage>,
+        start_rps: f64,
+    },
+    Closed {
+        connections: usize,
+        duration: Duration,
+    },
+}
+
+fn shape(args: &RunArgs) -> anyhow::Result<Shape> {
+    match (&args.stages, args.rps, args.duration) {
+        (Some(stages), None, None) => {
+            if stages.is_empty() {
+                bail!("--stages needs at least one DURATION:RPS");
+            }
+            let schedule = Schedule::new(args.start_rps, stages);
+            if schedule.expected_count() < 1.0 {
+                bail!("--stages schedules no request (every rate is 0)");
+            }
+            Ok(Shape::Open {
+                schedule,
+                stages: stages.clone(),
+                start_rps: args.start_rps,
+            })
+        }
+        (None, Some(Rate::PerSecond(rps)), Some(duration)) => {
+            if duration.is_zero() {
+                bail!("--duration must be longer than 0");
+            }
+            let stages = vec![Stage { duration, rps }];
+            Ok(Shape::Open {
+                schedule: Schedule::new(rps, &stages),
+                stages,
+                start_rps: rps,
+            })
+        }
+        (None, Some(Rate::Max), Some(duration)) => {
+            if args.connections == 0 {
+                bail!("--connections must be at least 1");
+            }
+            Ok(Shape::Closed {
+                connections: args.connections,
+                duration,
+            })
+        }
+        (None, Some(_), None) => bail!("--rps needs --duration (e.g. --duration 5m)"),
+        (None, None, Some(_)) => bail!("--duration needs --rps (a number, or `max`)"),
+        (None, None, None) => {
+            bail!("say how much load: --rps N --duration D, --rps max --duration D, or --stages")
+        }
+        (Some(_), _, _) => bail!("--stages replaces --rps and --duration; give one or the other"),
+    }
+}
+
+/// Runs the load and writes the report; returns the report's path and
+/// whether the run was interrupted.
+pub async fn run(args: RunArgs) -> anyhow::Result<(PathBuf, bool)> {
+    let shape = shape(&args)?;
+    let url = args.url.clone().context("--url is required")?;
+    if !matches!(url.scheme(), "http" | "https") {
+        bail!("--url must be http:// or https://, got {url}");
+    }
+    if args.max_in_flight == 0 {
+        bail!("--max-in-flight must be at least 1");
+    }
+    if args.clients == Some(0) {
+        bail!("--clients must be at least 1");
+    }
+    let body = match &args.body_file {
+        Some(p) => Bytes::from(
+            std::fs::read(p).with_context(|| format!("reading --body-file {}", p.display()))?,
+        ),
+        None => Bytes::new(),
+    };
+    let paths: Vec<(String, u32)> = args.paths.iter().flatten().cloned().collect();
+    let mix = Mix::new(
+        &url,
+        &paths,
+        args.method.clone(),
+        args.headers.clone(),
+        body,
+    )?;
+    let out = match &args.out {
+        Some(p) => p.clone(),
+        None => default_out()?,
+    };
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+
+    let virtual_clients = args.clients.unwrap_or(0) as usize;
+    let tls = crate::client::tls_config()?;
+    let clients = if virtual_clients > 0 {
+        (0..virtual_clients)
+            .map(|_| VirtualClient::new(&tls, true))
+            .collect()
+    } else {
+        vec![VirtualClient::new(&tls, false)]
+    };
+    let load = Arc::new(Load {
+        mix,
+        clients,
+        identify: Identify {
+            target_header: args.target_header.clone(),
+            instance_header: args.instance_header.clone(),
+            target_json_field: args.target_json_field.clone(),
+        },
+        timeout: args.timeout,
+        seed: args.seed,
+    });
+
+    // Time zero a little ahead, so the first requests are not late.
+    let lead = Duration::from_millis(50);
+    let start = Instant::now() + lead;
+    let started_at = OffsetDateTime::now_utc() + lead;
+    let recorder = Arc::new(Recorder::new(start, virtual_clients));
+
+    let stop = CancellationToken::new();
+    let on_signal = stop.clone();
+    let quiet = args.quiet;
+    let timeout = args.timeout;
+    tokio::spawn(async move {
+        let signal = shutdown_signal().await;
+        if !quiet {
+            eprintln!(
+                "\n{signal}: no new requests; waiting up to {} for those in flight",
+                humantime::format_duration(timeout)
+            );
+        }
+        on_signal.cancel();
+    });
+
+    let total = match &shape {
+        Shape::Open { schedule, .. } => schedule.duration(),
+        Shape::Closed { duration, .. } => *duration,
+    };
+    let rate_schedule = match &shape {
+        Shape::Open { schedule, .. } => Some(schedule.clone()),
+        Shape::Closed { .. } => None,
+    };
+    let done = CancellationToken::new();
+    let mode = if args.quiet {
+        Progress::None
+    } else {
+        args.progress
+    };
+    let display = tokio::spawn(progress::display(
+        mode,
+        Arc::clone(&recorder),
+        total,
+        move |t| rate_schedule.as_ref().map(|s| s.rate_at(t)),
+        done.clone(),
+    ));
+
+    let end = match &shape {
+        Shape::Open { schedule, .. } => {
+            engine::open_loop(
+                Arc::clone(&load),
+                Arc::clone(&recorder),
+                schedule,
+                args.arrivals,
+                args.max_in_flight,
+                stop.clone(),
+            )
+            .await
+        }
+        Shape::Closed {
+            connections,
+            duration,
+        } => {
+            engine::closed_loop(
+                Arc::clone(&load),
+                Arc::clone(&recorder),
+                *connections,
+                *duration,
+                stop.clone(),
+            )
+            .await
+        }
+    };
+    done.cancel();
+    let watch = display.await.context("progress display")?;
+    let results = recorder.close();
+    let ended_at = OffsetDateTime::now_utc();
+
+    let report = build_report(
+        &args,
+        &shape,
+        &load,
+        started_at,
+        ended_at,
+        end.interrupted,
+        results,
+        watch.mean_cpu(),
+    );
+    report
+        .write_atomic(&out)
+        .with_context(|| format!("writing the report to {}", out.display()))?;
+    if let Err(e) = report.validate() {
+        bail!(
+            "the report written to {} is inconsistent ({e}); this is a loadgen bug, please report it",
+            out.display()
+        );
+    }
+    if !args.quiet {
+        print!("{}", summary(&report, &out));
+    }
+    Ok((out, end.interrupted))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_report(
+    args: &RunArgs,
+    shape: &Shape,
+    load: &Load,
+    started_at: OffsetDateTime,
+    ended_at: OffsetDateTime,
+    interrupted: bool,
+    results: Results,
+    cpu_percent: f64,
+) -> Report {
+    let urls = load
+        .mix
+        .endpoints
+        .iter()
+        .map(|e| e.url.to_string())
+        .collect();
+    let mut extra = BTreeMap::new();
+    let paths: Vec<_> = args
+        .paths
+        .iter()
+        .flatten()
+        .map(|(p, w)| json!({ "path": p, "weight": w }))
+        .collect();
+    extra.insert("paths".to_owned(), json!(paths));
+    extra.insert("method".to_owned(), json!(args.method.as_str()));
+    extra.insert("timeout_s".to_owned(), json!(args.timeout.as_secs_f64()));
+    extra.insert("seed".to_owned(), json!(args.seed));
+    if let Some(c) = args.clients {
+        extra.insert("clients".to_owned(), json!(c));
+    }
+    let (rps, stages, duration_s) = match shape {
+        Shape::Open {
+            schedule,
+            stages,
+            start_rps,
+        } => {
+            extra.insert("mode".to_owned(), json!("open-loop"));
+            extra.insert(
+                "arrivals".to_owned(),
+                json!(format!("{:?}", args.arrivals).to_lowercase()),
+            );
+            extra.insert("max_in_flight".to_owned(), json!(args.max_in_flight));
+            extra.insert("start_rps".to_owned(), json!(start_rps));
+            let peak = stages.iter().map(|s| s.rps).fold(*start_rps, f64::max);
+            let stages = stages
+                .iter()
+                .map(|s| weighbridge_report::Stage {
+                    duration_s: s.duration.as_secs_f64(),
+                    rps: s.rps,
+                    extra: BTreeMap::new(),
+                })
+                .collect();
+            (peak, stages, schedule.duration().as_secs_f64())
+        }
+        Shape::Closed {
+            connections,
+            duration,
+        } => {
+            extra.insert("mode".to_owned(), json!("closed-loop"));
+            extra.insert("connections".to_owned(), json!(connections));
+            (0.0, Vec::new(), duration.as_secs_f64())
+        }
+    };
+    let clients = (!results.clients.is_empty()).then_some(results.clients);
+    Report {
+        schema: SCHEMA_V1.to_owned(),
+        config: weighbridge_report::Config {
+            urls,
+            rps,
+            stages,
+            duration_s,
+            workers: 1,
+            extra,
+        },
+        started_at,
+        ended_at: ended_at.max(started_at),
+        interrupted,
+        totals: results.totals,
+        targets: results.targets,
+        paths: results.paths,
+        timeline: results.timeline,
+        hosts: results.hosts,
+        clients,
+        loadgen: Some(LoadgenWatch {
+            cpu_percent,
+            max_send_lag_ms: results.lag_max_ms,
+            bottleneck: selfwatch::is_bottleneck(results.lag_p99_ms),
+        }),
+    }
+}
+
+/// The short human summary printed at the end.
+pub fn summary(r: &Report, out: &Path) -> String {
+    use std::fmt::Write as _;
+    let t = &r.totals;
+    let secs = (r.ended_at - r.started_at).as_seconds_f64().max(1e-9);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{}: {} scheduled, {} ok, {} failed, {} dropped in {:.1} s ({:.1} rps sent{})",
+        if r.interrupted {
+            "loadgen (interrupted)"
+        } else {
+            "loadgen"
+        },
+        t.scheduled,
+        t.ok,
+        t.failed,
+        t.dropped,
+        secs,
+        t.sent as f64 / secs,
+        if r.config.rps > 0.0 {
+            format!(", peak target {:.0}", r.config.rps)
+        } else {
+            String::new()
+        },
+    );
+    let f = &t.failures;
+    if t.failed > 0 {
+        let _ = writeln!(
+            s,
+            "  failures: connect {} timeout {} 4xx {} 5xx {} other {}",
+            f.connect, f.timeout, f.http_4xx, f.http_5xx, f.other
+        );
+    }
+    let served: u64 = r.targets.values().map(|x| x.requests).sum();
+    for (label, x) in &r.targets {
+        let instances = r.hosts.values().filter(|h| &h.target == label).count();
+        let _ = writeln!(
+            s,
+            "  {label:<10} {:>8} ({:>5.1}%)  ok {:>8}  p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms (corrected; raw p99 {:.1} ms)  {instances} instance(s)",
+            x.requests,
+            100.0 * x.requests as f64 / served.max(1) as f64,
+            x.ok,
+            x.latency_ms.p50,
+            x.latency_ms.p99,
+            x.latency_ms.max,
+            x.raw_latency_ms.p99,
+        );
+    }
+    if let Some(w) = &r.loadgen {
+        let _ = writeln!(
+            s,
+            "  loadgen CPU {:.0}% of a core, latest send {:.1} ms after its due time",
+            w.cpu_percent, w.max_send_lag_ms
+        );
+        if w.bottleneck {
+            let _ = writeln!(
+                s,
+                "  WARNING: loadgen could not keep its schedule: it, not the target, limited this run"
+            );
+        }
+    }
+    let _ = writeln!(s, "report: {}", out.display());
+    s
+}
+
+fn default_out() -> anyhow::Result<PathBuf> {
+    let now = OffsetDateTime::now_utc();
+    let stamp = format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
+    Ok(PathBuf::from("reports").join(format!("loadgen-{stamp}.json")))
+}
+
+/// Merges reports from several workers into one file.
+pub fn merge(args: &MergeArgs) -> anyhow::Result<Report> {
+    let reports = args
+        .reports
+        .iter()
+        .map(|p| Report::read(p).map_err(anyhow::Error::from))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let merged = weighbridge_report::merge(&reports)?;
+    merged
+        .write_atomic(&args.out)
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    Ok(merged)
+}
+
+/// Resolves on SIGTERM or SIGINT and says which.
+async fn shutdown_signal() -> &'static str {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => "SIGINT",
+        () = term => "SIGTERM",
+    }
+}

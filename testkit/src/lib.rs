@@ -1,0 +1,246 @@
+//! Test support for weighbridge's integration tests: real processes (the
+//! backend binary, `moto_server`) on free loopback ports, each stopped by its
+//! PID when dropped, so no test leaves anything running.
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+pub use nix::sys::signal::Signal as Sig;
+
+/// A running process whose stdout lines (JSON logs) can be waited on.
+#[derive(Debug)]
+pub struct Process {
+    pub child: Child,
+    /// The address it listens on, once known (see [`Process::start_server`]).
+    pub addr: SocketAddr,
+    /// Every stdout line, as printed.
+    pub logs: mpsc::Receiver<String>,
+}
+
+impl Process {
+    /// Starts `exe` with a clean environment (PATH kept) plus `env`.
+    pub fn spawn(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut cmd = Command::new(exe);
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", exe.display()));
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            logs: rx,
+        }
+    }
+
+    /// Starts the backend binary on `127.0.0.1:0` and learns its port from
+    /// its `listening` log line.
+    pub fn start_backend(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut all: Vec<(&str, &str)> =
+            vec![("PORT", "0"), ("BIND", "127.0.0.1"), ("RUST_LOG", "info")];
+        all.extend_from_slice(env);
+        let mut p = Self::spawn(exe, args, &all);
+        let line = p.wait_for_log("listening", Duration::from_secs(20));
+        p.addr = line["addr"]
+            .as_str()
+            .expect("addr in the listening line")
+            .parse()
+            .expect("socket address");
+        p
+    }
+
+    /// Waits for a JSON log line whose `message` is `message`.
+    pub fn wait_for_log(&mut self, message: &str, timeout: Duration) -> serde_json::Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Ok(line) = self.logs.recv_timeout(left) else {
+                let _ = self.child.kill();
+                panic!("process did not log `{message}` within {timeout:?}");
+            };
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                && v["message"] == message
+            {
+                return v;
+            }
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn pid(&self) -> Pid {
+        Pid::from_raw(i32::try_from(self.child.id()).expect("pid fits in i32"))
+    }
+
+    pub fn signal(&self, signal: Signal) {
+        kill(self.pid(), signal).expect("send signal");
+    }
+
+    /// Stops the process now (SIGKILL) and reaps it.
+    pub fn kill(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = kill(self.pid(), Signal::SIGKILL);
+            let _ = self.child.wait();
+        }
+    }
+
+    /// Waits for the process to exit on its own, up to `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    /// CPU time (user + system) the process has used so far.
+    pub fn cpu_time(&self) -> Duration {
+        proc_cpu_time(self.child.id())
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// CPU time of `pid` from `/proc/<pid>/stat` (clock ticks at 100 Hz).
+pub fn proc_cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read /proc stat");
+    // The fields after the command name (which may hold spaces) follow `)`.
+    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields[11].parse().expect("utime");
+    let stime: u64 = fields[12].parse().expect("stime");
+    Duration::from_millis((utime + stime) * 10)
+}
+
+/// A free TCP port on 127.0.0.1 (bound, then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// The workspace's binary `name` (e.g. `backend`) for tests of another
+/// crate: next to the test executable's `deps/` folder, where
+/// `cargo test --workspace` builds it. When missing, it is built now.
+pub fn workspace_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
+    let bin = profile_dir.join(name);
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let release = profile_dir.file_name().is_some_and(|n| n == "release");
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "--quiet", "-p", name, "--bin", name]);
+        if release {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("run cargo build");
+        assert!(status.success(), "cargo build -p {name} failed");
+    }
+    assert!(bin.exists(), "{} not found after building", bin.display());
+    bin
+}
+
+/// A running `moto_server` (an in-memory AWS API, SQS included).
+#[derive(Debug)]
+pub struct Moto {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl Moto {
+    /// `MOTO_SERVER` names the executable; otherwise `moto_server` from PATH
+    /// (`scripts/setup` installs it into a venv and puts that on PATH).
+    pub fn start() -> Self {
+        Self::start_on(free_port())
+    }
+
+    pub fn start_on(port: u16) -> Self {
+        let exe = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".to_owned());
+        let child = Command::new(&exe)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start `{exe}` ({e}): run scripts/setup (it installs moto[server]), or set MOTO_SERVER")
+            });
+        let moto = Self { child, port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not listen on {port} within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        moto
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn stop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = kill(
+                Pid::from_raw(i32::try_from(self.child.id()).expect("pid")),
+                Signal::SIGKILL,
+            );
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Environment that points the AWS SDK at a local endpoint with dummy keys.
+pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+    ]
+}

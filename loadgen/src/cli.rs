@@ -95,7 +95,7 @@ pub struct RunArgs {
     /// Ramp the rate: `DURATION:RPS,...`, each stage going linearly from the
     /// previous rate to its own, e.g. `30s:50,2m:200,1m:200,30s:0`.
     #[arg(long, value_name = "DURATION:RPS,...", value_parser = parse_stages)]
-    pub stages: Option<Vec<Stage>>,
+    pub stages: Option<Stages>,
 
     /// Rate at the start of the first stage.
     #[arg(long, default_value_t = 0.0, value_name = "RPS", requires = "stages")]
@@ -180,7 +180,11 @@ fn parse_rate(s: &str) -> Result<Rate, String> {
     }
 }
 
-pub fn parse_stages(s: &str) -> Result<Vec<Stage>, String> {
+/// The stages of `--stages`, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stages(pub Vec<Stage>);
+
+pub fn parse_stages(s: &str) -> Result<Stages, String> {
     s.split(',')
         .map(|part| {
             let (d, r) = part
@@ -198,7 +202,8 @@ pub fn parse_stages(s: &str) -> Result<Vec<Stage>, String> {
             }
             Ok(Stage { duration, rps })
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()
+        .map(Stages)
 }
 
 pub fn parse_paths(s: &str) -> Result<Vec<(String, u32)>, String> {
@@ -245,7 +250,9 @@ mod tests {
 
     #[test]
     fn stages_parse() {
-        let s = parse_stages("30s:50, 2m:200,1m:200,30s:0").expect("stages");
+        let s = parse_stages("30s:50, 2m:200,1m:200,30s:0")
+            .expect("stages")
+            .0;
         assert_eq!(s.len(), 4);
         assert_eq!(
             s[1],

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 use weighbridge_report::{LoadgenWatch, Report, SCHEMA_V1};
 
-use crate::cli::{MergeArgs, Progress, Rate, RunArgs};
+use crate::cli::{MergeArgs, Progress, Rate, RunArgs, Stages};
 use crate::client::{Identify, VirtualClient};
 use crate::engine::{self, Load};
 use crate::mix::Mix;
@@ -40,7 +40,7 @@ enum Shape {
 
 fn shape(args: &RunArgs) -> anyhow::Result<Shape> {
     match (&args.stages, args.rps, args.duration) {
-        (Some(stages), None, None) => {
+        (Some(Stages(stages)), None, None) => {
             if stages.is_empty() {
                 bail!("--stages needs at least one DURATION:RPS");
             }

@@ -16,6 +16,7 @@
 //!
 //! The file format is documented field by field in `docs/policy.md`.
 
+pub mod alb;
 mod error;
 pub mod paths;
 mod policy;

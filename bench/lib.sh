@@ -23,10 +23,7 @@ wait_http() {
 }
 
 # The release backend binary, built if needed.
-backend_bin() {
-  (cd "$WB_ROOT" && cargo build --release -q -p backend) >&2
-  echo "${CARGO_TARGET_DIR:-$WB_ROOT/target}/release/backend"
-}
+backend_bin() { release_bin backend; }
 
 # start_backend PORT [ENV=VALUE...]: starts the release backend, records its PID.
 start_backend() {
@@ -40,4 +37,52 @@ start_backend() {
 # CPU seconds (user + system) used so far by PID.
 cpu_seconds() {
   awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); split($0, f, " "); printf "%.3f\n", (f[12] + f[13]) / hz }' "/proc/$1/stat"
+}
+
+# start_nginx PORT: nginx serving a small JSON file at /dev/host on 127.0.0.1:PORT,
+# with as many workers as cores; its PID is recorded and stopped on exit.
+start_nginx() {
+  local port="$1" dir="$BENCH_TMP/nginx-$1"
+  mkdir -p "$dir/www"
+  # A static JSON body about the size of a /host answer.
+  printf '{"message":"Request handled by backend at 2026-11-23T19:00:00.000000000Z","hostname":"bench","imageUri":"local","backend":"nginx","instance":"bench-1","version":"0.1.0"}' > "$dir/www/host"
+  cat > "$dir/nginx.conf" <<CONF
+worker_processes $(nproc);
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  client_body_temp_path $dir/body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$port;
+    location = /dev/host { default_type application/json; add_header x-served-by nginx; add_header x-backend-host nginx-1; alias $dir/www/host; }
+  }
+}
+CONF
+  nginx -c "$dir/nginx.conf" -p "$dir" &
+  BENCH_PIDS+=("$!")
+  wait_http "http://127.0.0.1:$port/dev/host"
+}
+
+# oha, installed once into the cache (cargo install is slow: never per run).
+oha_bin() {
+  local root="$WB_CACHE/tools"
+  if [ ! -x "$root/bin/oha" ]; then
+    wb_step "installing oha into $root (once; it takes a few minutes)" >&2
+    cargo install oha --locked --quiet --root "$root" >&2
+  fi
+  echo "$root/bin/oha"
+}
+
+# The release binary NAME of this workspace, built if needed.
+release_bin() {
+  (cd "$WB_ROOT" && cargo build --release -q -p "$1") >&2
+  echo "${CARGO_TARGET_DIR:-$WB_ROOT/target}/release/$1"
 }

@@ -1,134 +1,65 @@
 //! Test support for weighbridge's integration tests: real processes (the
 //! backend binary, `moto_server`) on free loopback ports, each stopped by its
-//! PID when dropped, so no test leaves anything running.
+//! PID when dropped, so no test leaves anything running. Processes are the
+//! topology's own [`Proc`], with panicking helpers for tests.
 
-use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+pub use topology::process::Proc;
 
 pub use nix::sys::signal::Signal as Sig;
 
-/// A running process whose stdout lines (JSON logs) can be waited on.
+/// A process under test: [`topology::process::Proc`] (stopped by PID when
+/// dropped), with test-friendly methods that panic with a message instead
+/// of returning errors.
 #[derive(Debug)]
-pub struct Process {
-    pub child: Child,
-    /// The address it listens on, once known (see [`Process::start_server`]).
-    pub addr: SocketAddr,
-    /// Every stdout line, as printed.
-    pub logs: mpsc::Receiver<String>,
+pub struct Process(pub Proc);
+
+impl std::ops::Deref for Process {
+    type Target = Proc;
+    fn deref(&self) -> &Proc {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Process {
+    fn deref_mut(&mut self) -> &mut Proc {
+        &mut self.0
+    }
 }
 
 impl Process {
     /// Starts `exe` with a clean environment (PATH kept) plus `env`.
     pub fn spawn(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut cmd = Command::new(exe);
-        cmd.args(args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {}: {e}", exe.display()));
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Self {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            logs: rx,
-        }
+        Self(
+            Proc::spawn(&exe.display().to_string(), exe, args, env, None)
+                .unwrap_or_else(|e| panic!("{e}")),
+        )
     }
 
-    /// Starts the backend binary on `127.0.0.1:0` and learns its port from
-    /// its `listening` log line.
+    /// Starts the backend binary on `127.0.0.1:0` and learns its port.
     pub fn start_backend(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut all: Vec<(&str, &str)> =
-            vec![("PORT", "0"), ("BIND", "127.0.0.1"), ("RUST_LOG", "info")];
-        all.extend_from_slice(env);
-        let mut p = Self::spawn(exe, args, &all);
-        let line = p.wait_for_log("listening", Duration::from_secs(20));
-        p.addr = line["addr"]
-            .as_str()
-            .expect("addr in the listening line")
-            .parse()
-            .expect("socket address");
-        p
+        Self(Proc::start_backend("backend", exe, args, env, None).unwrap_or_else(|e| panic!("{e}")))
     }
 
     /// Waits for a JSON log line whose `message` is `message`.
     pub fn wait_for_log(&mut self, message: &str, timeout: Duration) -> serde_json::Value {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let Ok(line) = self.logs.recv_timeout(left) else {
-                let _ = self.child.kill();
-                panic!("process did not log `{message}` within {timeout:?}");
-            };
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
-                && v["message"] == message
-            {
-                return v;
-            }
-        }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
-    }
-
-    pub fn pid(&self) -> Pid {
-        Pid::from_raw(i32::try_from(self.child.id()).expect("pid fits in i32"))
+        self.0
+            .wait_for_log(message, timeout)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     pub fn signal(&self, signal: Signal) {
-        kill(self.pid(), signal).expect("send signal");
-    }
-
-    /// Stops the process now (SIGKILL) and reaps it.
-    pub fn kill(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = kill(self.pid(), Signal::SIGKILL);
-            let _ = self.child.wait();
-        }
-    }
-
-    /// Waits for the process to exit on its own, up to `timeout`.
-    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
+        self.0.signal(signal).expect("send signal");
     }
 
     /// CPU time (user + system) the process has used so far.
     pub fn cpu_time(&self) -> Duration {
-        proc_cpu_time(self.child.id())
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        self.kill();
+        proc_cpu_time(self.0.child.id())
     }
 }
 
@@ -145,11 +76,7 @@ pub fn proc_cpu_time(pid: u32) -> Duration {
 
 /// A free TCP port on 127.0.0.1 (bound, then released).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
+    topology::process::free_port().expect("a free port")
 }
 
 /// The workspace's binary `name` (e.g. `backend`) for tests of another

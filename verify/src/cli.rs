@@ -4,12 +4,19 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use weighbridge_policy::Policy;
 
+use crate::ci;
+use crate::cloudwatch::{self, Query};
 use crate::counts::{Counts, parse_pairs};
 use crate::error::InputError;
 use crate::exact::{DEFAULT_MC_DRAWS, DEFAULT_MC_SEED};
+use crate::inputs::{self, ReportChecks};
 use crate::output::{self, Format};
+use crate::reports;
+use crate::scaling::{self, Expect, ScalingOptions, ScalingReport};
 use crate::split::{self, SplitOptions, SplitReport};
 
 const EXIT_CODES: &str = "\
@@ -18,8 +25,13 @@ Exit codes:
   1   FAIL
   2   INCONCLUSIVE (more requests would decide it)
   64  usage error: the command line could not be parsed
-  65  invalid input: policy, weights or counts are wrong
-  66  an input file cannot be read";
+  65  invalid input: policy, weights, counts or a report are wrong
+      (truncated, unknown version, totals that do not add up)
+  66  an input file cannot be read
+  69  CloudWatch cannot be queried
+
+When GITHUB_STEP_SUMMARY is set, a markdown summary is appended to it.
+How to read a verdict: docs/verify.md";
 
 /// The weighbridge statistical judge.
 #[derive(Debug, Parser)]
@@ -41,16 +53,52 @@ pub enum Command {
     /// Judge a traffic split against the configured weights and path rules.
     #[command(after_help = EXIT_CODES)]
     Split(SplitArgs),
+    /// Judge the autoscaling reaction: instances per target over time,
+    /// scale-out and scale-in events, reaction times to load changes.
+    #[command(after_help = EXIT_CODES)]
+    Scaling(ScalingArgs),
 }
 
 /// Arguments of `verify split`.
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("expected").required(true).args(["weights", "policy"])))]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["reports", "counts", "cloudwatch"])))]
 pub struct SplitArgs {
-    /// Requests served per target, e.g. `ecs=1042,lambda=8958` (labels as in
-    /// the x-served-by header). Loadgen report files will be another source.
-    #[arg(long, value_name = "LABEL=COUNT,...", value_parser = parse_counts, required = true)]
+    /// Loadgen report files (weighbridge.report/v1). Several are merged
+    /// first (counts add, timelines align on wall-clock time). A missing,
+    /// truncated, unknown-version or inconsistent report is an input error,
+    /// never a verdict.
+    #[arg(value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
+
+    /// Requests served per target instead of reports, e.g.
+    /// `ecs=1042,lambda=8958` (labels as in the x-served-by header).
+    #[arg(long, value_name = "LABEL=COUNT,...", value_parser = parse_counts)]
     pub counts: Option<Counts>,
+
+    /// Read the counts from CloudWatch instead: AWS/ApplicationELB
+    /// RequestCount, Sum per target group between --start and --end.
+    /// Region, credentials and endpoint come from the standard AWS chain
+    /// (AWS_REGION, AWS_PROFILE, roles; AWS_ENDPOINT_URL for a stand-in).
+    #[arg(long, requires_all = ["target_group", "load_balancer", "start", "end"])]
+    pub cloudwatch: bool,
+
+    /// With --cloudwatch: target label → target group dimension, e.g.
+    /// `ecs=targetgroup/web-ecs/0123456789abcdef,lambda=targetgroup/web-fn/...`.
+    #[arg(long, value_name = "LABEL=targetgroup/NAME/ID,...", value_parser = parse_target_groups, requires = "cloudwatch")]
+    pub target_group: Option<TargetGroups>,
+
+    /// With --cloudwatch: the load balancer dimension, `app/NAME/ID`.
+    #[arg(long, value_name = "app/NAME/ID", requires = "cloudwatch")]
+    pub load_balancer: Option<String>,
+
+    /// With --cloudwatch: start of the range, RFC 3339 (e.g. 2025-03-01T12:00:00Z).
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time, requires = "cloudwatch")]
+    pub start: Option<OffsetDateTime>,
+
+    /// With --cloudwatch: end of the range, RFC 3339.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time, requires = "cloudwatch")]
+    pub end: Option<OffsetDateTime>,
 
     /// Expected weights, e.g. `ecs=10,lambda=90` (integers 0-999 as ALB
     /// takes them; a weight of 0 means no request may reach that target).
@@ -77,9 +125,31 @@ pub struct SplitArgs {
     #[arg(long, default_value_t = 0.8, value_name = "P")]
     pub power: f64,
 
+    /// Reports: FAIL when more than this share of requests failed, overall
+    /// (failures without a response included) or at any one target. A
+    /// fraction (0.01) or a percentage (1%). Unset: failures are reported only.
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub max_error_rate: Option<f64>,
+
+    /// Reports: window of the per-window test of the split (human duration:
+    /// 30s, 1m). The dispersion across windows shows a split that moves over
+    /// time or requests that are not independent.
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_seconds)]
+    pub window: u64,
+
+    /// Reports: judge clients (each once, by its first target), not
+    /// requests, as when the policy enables stickiness.
+    #[arg(long)]
+    pub sticky: bool,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+
+    /// Also write the verdict as JUnit XML to FILE (FAIL = failure,
+    /// INCONCLUSIVE = skipped).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 
     /// Draws of the Monte Carlo test used for 3+ targets when an expected
     /// count is below 5.
@@ -89,6 +159,127 @@ pub struct SplitArgs {
     /// Seed of the Monte Carlo test (fixed, so a verdict is reproducible).
     #[arg(long, default_value_t = DEFAULT_MC_SEED, value_name = "SEED")]
     pub seed: u64,
+}
+
+/// Arguments of `verify scaling`.
+#[derive(Debug, Args)]
+pub struct ScalingArgs {
+    /// Loadgen report files; several are merged first.
+    #[arg(value_name = "REPORT", required = true)]
+    pub reports: Vec<PathBuf>,
+
+    /// Targets to check (repeat or comma-separate); default every target
+    /// with instances in the report.
+    #[arg(long, value_name = "LABEL", value_delimiter = ',')]
+    pub target: Vec<String>,
+
+    /// What the run should show: a scale-out after each load rise, a
+    /// scale-in after each load fall, both, no scaling at all, or any
+    /// (report only, apart from the limits below).
+    #[arg(long, value_enum, default_value_t = Expect::Any)]
+    pub expect: Expect,
+
+    /// Deadline from a load rise to the start of a scale-out.
+    #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = parse_seconds)]
+    pub within: u64,
+
+    /// Deadline from a load fall to the start of a scale-in.
+    #[arg(long, default_value = "15m", value_name = "DURATION", value_parser = parse_seconds)]
+    pub scale_in_within: u64,
+
+    /// A scale-in must not start sooner than this after a load fall (the
+    /// scale-in cooldown); sooner is a FAIL.
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = parse_seconds)]
+    pub scale_in_not_before: u64,
+
+    /// FAIL if fewer instances of a checked target ever serve.
+    #[arg(long, value_name = "N")]
+    pub min_instances: Option<u64>,
+
+    /// FAIL if more instances of a checked target ever serve.
+    #[arg(long, value_name = "N")]
+    pub max_instances: Option<u64>,
+
+    /// FAIL if more requests than this fail around scaling events (one
+    /// window before to one window after). Unset: not checked.
+    #[arg(long, value_name = "N")]
+    pub max_failed_while_scaling: Option<u64>,
+
+    /// Window for load levels and for grouping instance changes into one event.
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_seconds)]
+    pub window: u64,
+
+    /// Relative change of the scheduled rate that counts as a load rise or fall.
+    #[arg(long, default_value_t = 0.25, value_name = "FRACTION")]
+    pub load_change: f64,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Also write every check as JUnit XML to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+impl ScalingArgs {
+    /// The options of the scaling judge.
+    pub fn options(&self) -> ScalingOptions {
+        ScalingOptions {
+            targets: self.target.clone(),
+            expect: self.expect,
+            within_s: self.within as f64,
+            scale_in_within_s: self.scale_in_within as f64,
+            scale_in_not_before_s: self.scale_in_not_before as f64,
+            min_instances: self.min_instances,
+            max_instances: self.max_instances,
+            window_s: self.window,
+            load_change: self.load_change,
+            max_failed_while_scaling: self.max_failed_while_scaling,
+        }
+    }
+}
+
+/// The parsed value of `--target-group`: label → target group dimension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetGroups(pub Vec<(String, String)>);
+
+fn parse_target_groups(text: &str) -> Result<TargetGroups, String> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for item in text.split(',') {
+        let Some((label, tg)) = item.trim().split_once('=') else {
+            return Err(format!("{item:?} is not LABEL=targetgroup/NAME/ID"));
+        };
+        let (label, tg) = (label.trim(), tg.trim());
+        if label.is_empty() || tg.is_empty() {
+            return Err(format!("{item:?} is not LABEL=targetgroup/NAME/ID"));
+        }
+        if out.iter().any(|(l, _)| l == label) {
+            return Err(format!("{label:?} is given more than once"));
+        }
+        out.push((label.to_owned(), tg.to_owned()));
+    }
+    Ok(TargetGroups(out))
+}
+
+fn parse_time(text: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(text, &Rfc3339).map_err(|e| format!("{text:?} is not RFC 3339: {e}"))
+}
+
+fn parse_seconds(text: &str) -> Result<u64, String> {
+    humantime::parse_duration(text)
+        .map(|d| d.as_secs())
+        .map_err(|e| format!("{text:?}: {e} (examples: 30s, 5m, 1h)"))
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let value = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
+        None => t.parse::<f64>(),
+    }
+    .map_err(|_| format!("{text:?} is not a rate (0.01 or 1%)"))?;
+    Ok(value)
 }
 
 fn parse_counts(text: &str) -> Result<Counts, String> {
@@ -127,23 +318,111 @@ impl SplitArgs {
         }
     }
 
-    /// The counts to judge. This is where report files (and CloudWatch)
-    /// plug in: each source yields [`Counts`], merged here.
-    pub fn counts(&self) -> Result<Counts, InputError> {
-        Ok(self.counts.clone().unwrap_or_default())
+    /// The checks that need a report.
+    pub fn checks(&self) -> ReportChecks {
+        ReportChecks {
+            window_s: self.window,
+            sticky: self.sticky,
+            max_error_rate: self.max_error_rate,
+        }
+    }
+
+    fn query(&self) -> Result<Query, InputError> {
+        let missing = |what: &str| InputError::BadList {
+            list: "--cloudwatch".to_owned(),
+            reason: format!("{what} is required"),
+        };
+        Ok(Query {
+            target_groups: self
+                .target_group
+                .clone()
+                .ok_or_else(|| missing("--target-group"))?
+                .0,
+            load_balancer: self
+                .load_balancer
+                .clone()
+                .ok_or_else(|| missing("--load-balancer"))?,
+            start: self.start.ok_or_else(|| missing("--start"))?,
+            end: self.end.ok_or_else(|| missing("--end"))?,
+        })
     }
 }
 
 /// Runs `verify split`: the verdict, rendered in the requested format.
 pub fn run_split(args: &SplitArgs) -> Result<(SplitReport, String), InputError> {
     let policy = args.policy()?;
-    let counts = args.counts()?;
-    let report = split::judge(&policy, &counts, &args.options())?;
+    let options = args.options();
+    options.validate()?;
+    let report = if let Some(counts) = &args.counts {
+        split::judge(&policy, counts, &options)?
+    } else if args.cloudwatch {
+        let query = args.query()?;
+        query.validate()?;
+        let labels: Vec<String> = query.target_groups.iter().map(|(l, _)| l.clone()).collect();
+        inputs::check_target_groups(&policy, &labels)?;
+        let cw = cloudwatch::fetch(&query)?;
+        inputs::judge_cloudwatch(&policy, &labels, &cw, &options)?
+    } else {
+        let merged = reports::read_merged(&args.reports)?;
+        inputs::judge_report(&policy, &merged, &options, &args.checks())?
+    };
     let rendered = match args.format {
         Format::Text => output::text(&report),
         Format::Json => output::json(&report),
     };
     Ok((report, rendered))
+}
+
+/// Runs `verify scaling`.
+pub fn run_scaling(args: &ScalingArgs) -> Result<(ScalingReport, String), InputError> {
+    if !(args.load_change > 0.0 && args.load_change < 10.0) {
+        return Err(InputError::BadOption {
+            name: "load-change",
+            value: args.load_change,
+            reason: "must be more than 0 (a fraction, e.g. 0.25)",
+        });
+    }
+    if args.window == 0 {
+        return Err(InputError::BadOption {
+            name: "window",
+            value: 0.0,
+            reason: "must be at least one second",
+        });
+    }
+    let merged = reports::read_merged(&args.reports)?;
+    let report = scaling::judge_scaling(&merged, &args.options());
+    let rendered = match args.format {
+        Format::Text => output::scaling_text(&report),
+        Format::Json => output::scaling_json(&report),
+    };
+    Ok((report, rendered))
+}
+
+/// Prints the verdict, writes the CI outputs, and returns the exit code.
+fn finish(
+    rendered: &str,
+    format: Format,
+    junit: Option<(&std::path::Path, String)>,
+    markdown: &str,
+    exit: u8,
+) -> u8 {
+    print!("{rendered}");
+    if format == Format::Json {
+        println!();
+    }
+    if let Err(e) = ci::append_step_summary(markdown) {
+        eprintln!(
+            "verify: warning: cannot append to ${}: {e}",
+            ci::STEP_SUMMARY_ENV
+        );
+    }
+    if let Some((path, xml)) = junit
+        && let Err(e) = ci::write_junit(path, &xml)
+    {
+        eprintln!("verify: error: cannot write {}: {e}", path.display());
+        return crate::error::EXIT_CANT_CREATE;
+    }
+    exit
 }
 
 /// Parses the process arguments and runs; returns the exit code. Usage
@@ -166,13 +445,30 @@ where
     };
     match cli.command {
         Command::Split(args) => match run_split(&args) {
-            Ok((report, rendered)) => {
-                print!("{rendered}");
-                if args.format == Format::Json {
-                    println!();
-                }
-                report.verdict.exit_code()
+            Ok((report, rendered)) => finish(
+                &rendered,
+                args.format,
+                args.junit
+                    .as_deref()
+                    .map(|p| (p, ci::junit("verify split", &ci::split_cases(&report)))),
+                &ci::split_markdown(&report),
+                report.verdict.exit_code(),
+            ),
+            Err(e) => {
+                eprintln!("verify: error: {e}");
+                e.exit_code()
             }
+        },
+        Command::Scaling(args) => match run_scaling(&args) {
+            Ok((report, rendered)) => finish(
+                &rendered,
+                args.format,
+                args.junit
+                    .as_deref()
+                    .map(|p| (p, ci::junit("verify scaling", &ci::scaling_cases(&report)))),
+                &ci::scaling_markdown(&report),
+                report.verdict.exit_code(),
+            ),
             Err(e) => {
                 eprintln!("verify: error: {e}");
                 e.exit_code()

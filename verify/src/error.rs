@@ -1,6 +1,7 @@
 //! Errors of the judge's input, each with its exit code.
 
 use weighbridge_policy::PolicyError;
+use weighbridge_report::{MergeError, ReportError};
 
 /// Exit code: the verdict was PASS.
 pub const EXIT_PASS: u8 = 0;
@@ -17,6 +18,11 @@ pub const EXIT_USAGE: u8 = 64;
 pub const EXIT_INVALID_INPUT: u8 = 65;
 /// Exit code: an input file could not be read. `EX_NOINPUT`.
 pub const EXIT_NO_INPUT: u8 = 66;
+/// Exit code: a service the input comes from (CloudWatch) could not be
+/// queried. `EX_UNAVAILABLE`.
+pub const EXIT_UNAVAILABLE: u8 = 69;
+/// Exit code: an output file (`--junit`) could not be written. `EX_CANTCREAT`.
+pub const EXIT_CANT_CREATE: u8 = 73;
 
 /// Something wrong with what the judge was asked to judge. Never a verdict.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +55,19 @@ pub enum InputError {
         /// The range it must be in.
         reason: &'static str,
     },
+    /// A report file that cannot be read, or is not a valid report
+    /// (truncated, unknown version, totals that do not add up).
+    #[error(transparent)]
+    Report(Box<ReportError>),
+    /// Reports that cannot be merged.
+    #[error("the reports cannot be merged: {0}")]
+    Merge(Box<MergeError>),
+    /// CloudWatch could not be queried.
+    #[error("CloudWatch: {0}")]
+    CloudWatch(String),
+    /// A report (or CloudWatch) that holds nothing to judge.
+    #[error("{0}")]
+    NothingToJudge(String),
     /// Per-path counts of a target that add up to more than its total.
     #[error(
         "path counts for target {target:?} add up to {paths} requests under path rules, more than its total of {total}"
@@ -63,11 +82,25 @@ pub enum InputError {
     },
 }
 
+impl From<ReportError> for InputError {
+    fn from(e: ReportError) -> Self {
+        InputError::Report(Box::new(e))
+    }
+}
+
+impl From<MergeError> for InputError {
+    fn from(e: MergeError) -> Self {
+        InputError::Merge(Box::new(e))
+    }
+}
+
 impl InputError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
             InputError::Policy(e) if matches!(e.root(), PolicyError::Read { .. }) => EXIT_NO_INPUT,
+            InputError::Report(e) if matches!(**e, ReportError::Read { .. }) => EXIT_NO_INPUT,
+            InputError::CloudWatch(_) => EXIT_UNAVAILABLE,
             _ => EXIT_INVALID_INPUT,
         }
     }

@@ -4,19 +4,35 @@
 //! binomial and Monte Carlo tests for small counts), [`intervals`]
 //! (simultaneous Wilson intervals), [`power`] (noncentral chi-square power
 //! and the sample size that decides), [`split`] (the decision), [`counts`]
-//! (the input), [`output`] (text and JSON), [`cli`] (the command line).
+//! (inline input), [`reports`] (loadgen reports: read, merge, tables),
+//! [`cloudwatch`] (ALB RequestCount), [`inputs`] (each input to a complete
+//! verdict), [`dispersion`] (per-window and per-client homogeneity),
+//! [`failures`] (failed requests and `--max-error-rate`), [`scaling`] (the
+//! autoscaling reaction), [`output`] (text and JSON), [`ci`] (markdown step
+//! summary, JUnit), [`synth`] (synthetic reports for tests and benchmarks),
+//! [`cli`] (the command line).
 //! How to read a verdict: `docs/verify.md`.
 
 pub mod chisq;
+pub mod ci;
 pub mod cli;
+pub mod cloudwatch;
 pub mod counts;
+pub mod dispersion;
 pub mod error;
 pub mod exact;
+pub mod failures;
+pub mod inputs;
 pub mod intervals;
 pub mod output;
 pub mod power;
+pub mod reports;
+pub mod scaling;
 pub mod split;
+pub mod synth;
 
 pub use counts::Counts;
 pub use error::InputError;
-pub use split::{SplitOptions, SplitReport, TestUsed, Verdict, judge};
+pub use inputs::{ReportChecks, judge_cloudwatch, judge_report};
+pub use scaling::{Expect, ScalingOptions, ScalingReport, judge_scaling};
+pub use split::{SplitOptions, SplitReport, TestUsed, Unit, Verdict, judge, judge_with};

@@ -4,10 +4,14 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::split::{SplitReport, TestUsed};
+use crate::scaling::{Direction, ScalingReport};
+use crate::split::{SplitReport, TestUsed, Unit};
 
 /// Version of the JSON output of `verify split`.
 pub const SPLIT_JSON_SCHEMA: &str = "weighbridge.verify.split/v1";
+
+/// Version of the JSON output of `verify scaling`.
+pub const SCALING_JSON_SCHEMA: &str = "weighbridge.verify.scaling/v1";
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -34,11 +38,27 @@ pub fn json(report: &SplitReport) -> String {
     serde_json::to_string_pretty(&out).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
-fn pct(x: f64) -> String {
+#[derive(Serialize)]
+struct ScalingJsonOut<'a> {
+    schema: &'static str,
+    #[serde(flatten)]
+    report: &'a ScalingReport,
+}
+
+/// The scaling report as one JSON object, `schema` first.
+pub fn scaling_json(report: &ScalingReport) -> String {
+    let out = ScalingJsonOut {
+        schema: SCALING_JSON_SCHEMA,
+        report,
+    };
+    serde_json::to_string_pretty(&out).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+pub(crate) fn pct(x: f64) -> String {
     format!("{:.2} %", 100.0 * x)
 }
 
-fn p_text(p: f64) -> String {
+pub(crate) fn p_text(p: f64) -> String {
     if p == 0.0 {
         "< 1e-300".to_owned()
     } else if p < 1e-4 {
@@ -101,6 +121,75 @@ pub fn text(report: &SplitReport) -> String {
         "requests: {} in the weighted test, {} counted, {} on rule paths",
         report.n, report.total, report.rule_routed
     );
+    if report.unit == Unit::Clients {
+        let _ = writeln!(
+            out,
+            "unit:     clients (sticky): each client counted once, by its first target"
+        );
+    }
+    if let Some(w) = &report.windows {
+        match &w.test {
+            Some(h) => {
+                let _ = writeln!(
+                    out,
+                    "windows:  {} windows of {} s ({}): heterogeneity X² = {:.1}, df = {}, p = {}, dispersion {:.2}",
+                    h.rows,
+                    w.window_s,
+                    w.from,
+                    h.statistic,
+                    h.df,
+                    p_text(h.p_value),
+                    h.dispersion
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "windows:  fewer than two windows of {} s with requests: not tested",
+                    w.window_s
+                );
+            }
+        }
+    }
+    if let Some(c) = &report.clients {
+        let disp = c.heterogeneity.as_ref().map_or(String::new(), |h| {
+            format!(
+                "; across clients X² = {:.1}, df = {}, p = {}, dispersion {:.2}",
+                h.statistic,
+                h.df,
+                p_text(h.p_value),
+                h.dispersion
+            )
+        });
+        let _ = writeln!(
+            out,
+            "clients:  {}, {} served by more than one target{disp}",
+            c.clients, c.switched
+        );
+    }
+    if let Some(e) = &report.errors {
+        let per: Vec<String> = e
+            .targets
+            .iter()
+            .map(|t| format!("{} {}/{}", t.target, t.failed, t.requests))
+            .collect();
+        let limit = e
+            .max_error_rate
+            .map_or(String::new(), |m| format!(" (limit {} %)", 100.0 * m));
+        let _ = writeln!(
+            out,
+            "errors:   {} of {} failed ({:.3} %){limit}: {}; {} without a response",
+            e.failed,
+            e.sent,
+            100.0 * e.rate,
+            if per.is_empty() {
+                "no target".to_owned()
+            } else {
+                per.join(", ")
+            },
+            e.without_target
+        );
+    }
     if let Some(power) = report.power {
         let _ = writeln!(
             out,
@@ -125,4 +214,104 @@ pub fn text(report: &SplitReport) -> String {
         );
     }
     out
+}
+
+/// The scaling report as text: load changes, each target's instances and
+/// events, every check, the verdict.
+pub fn scaling_text(report: &ScalingReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "run:      {} s, windows of {} s, expecting {}",
+        report.duration_s,
+        report.window_s,
+        serde_json::to_value(report.expect)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    );
+    let load: Vec<String> = report
+        .load_series
+        .iter()
+        .map(|r| format!("{r:.0}"))
+        .collect();
+    let _ = writeln!(out, "load:     {} rps per window", load.join(" "));
+    for l in &report.load {
+        let _ = writeln!(
+            out,
+            "          {} at {} s: {:.0} → {:.0} rps",
+            arrow(l.direction, "rise", "fall"),
+            l.at_s,
+            l.from_rps,
+            l.to_rps
+        );
+    }
+    for t in &report.targets {
+        let series: Vec<String> = t.series.iter().map(u64::to_string).collect();
+        let _ = writeln!(
+            out,
+            "\n{}:  {} instances seen, {} at start, min {}, max {}",
+            t.target, t.instances_seen, t.initial, t.min, t.max
+        );
+        let _ = writeln!(out, "  instances per window: {}", series.join(" "));
+        for e in &t.events {
+            let _ = writeln!(
+                out,
+                "  {} at {} s (until {} s): {} → {}, {} failed requests nearby",
+                arrow(e.direction, "scale-out", "scale-in"),
+                e.start_s,
+                e.end_s,
+                e.from,
+                e.to,
+                e.failed_nearby
+            );
+        }
+        for r in t.scale_out_reactions.iter().chain(&t.scale_in_reactions) {
+            let l = &report.load[r.load_change];
+            let _ = match r.reaction_s {
+                Some(dt) => writeln!(
+                    out,
+                    "  reaction to the load {} at {} s: {dt} s",
+                    arrow(l.direction, "rise", "fall"),
+                    l.at_s
+                ),
+                None => writeln!(
+                    out,
+                    "  reaction to the load {} at {} s: none",
+                    arrow(l.direction, "rise", "fall"),
+                    l.at_s
+                ),
+            };
+        }
+    }
+    if !report.checks.is_empty() {
+        out.push('\n');
+    }
+    for c in &report.checks {
+        let _ = writeln!(
+            out,
+            "check:    {:<12} {} {}: {}",
+            c.verdict.as_str(),
+            c.target,
+            c.name,
+            c.detail
+        );
+    }
+    for note in &report.notes {
+        let _ = writeln!(out, "note:     {note}");
+    }
+    let _ = writeln!(
+        out,
+        "verdict:  {} — {}",
+        report.verdict.as_str(),
+        report.reason
+    );
+    out
+}
+
+fn arrow(d: Direction, up: &'static str, down: &'static str) -> &'static str {
+    match d {
+        Direction::Up => up,
+        Direction::Down => down,
+    }
 }

@@ -26,8 +26,10 @@ use weighbridge_policy::Policy;
 
 use crate::chisq::{self, chi2_cdf};
 use crate::counts::Counts;
+use crate::dispersion::Heterogeneity;
 use crate::error::InputError;
 use crate::exact::{self, DEFAULT_MC_DRAWS, DEFAULT_MC_SEED};
+use crate::failures::ErrorReport;
 use crate::intervals::{self, Interval};
 use crate::power;
 
@@ -94,6 +96,48 @@ impl TestUsed {
             TestUsed::None => "none",
         }
     }
+}
+
+/// What the weighted test counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// Requests (the default).
+    Requests,
+    /// Sticky clients, each counted once by its first target.
+    Clients,
+}
+
+impl Unit {
+    /// `requests` or `clients`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Requests => "requests",
+            Unit::Clients => "clients",
+        }
+    }
+}
+
+/// Per-client facts from a report with simulated clients.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClientSummary {
+    /// Clients in the report.
+    pub clients: u64,
+    /// Clients served by more than one target.
+    pub switched: u64,
+    /// Homogeneity of the split across clients (non-sticky runs).
+    pub heterogeneity: Option<Heterogeneity>,
+}
+
+/// Per-window homogeneity of the split.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WindowSummary {
+    /// Window length, seconds.
+    pub window_s: u64,
+    /// Where the per-window counts came from (`timeline` or `cloudwatch`).
+    pub from: &'static str,
+    /// The test; `None` when fewer than two windows had requests.
+    pub test: Option<Heterogeneity>,
 }
 
 /// The thresholds of the judge.
@@ -262,8 +306,37 @@ pub struct SplitReport {
     pub required_n_basis: Option<String>,
     /// Monte Carlo draws and seed, when that test was used.
     pub monte_carlo: Option<MonteCarloInfo>,
+    /// What the weighted test counted: requests, or sticky clients.
+    pub unit: Unit,
+    /// Where the counts came from: `inline`, `reports` or `cloudwatch`.
+    pub source: &'static str,
+    /// Failed requests (reports only).
+    pub errors: Option<ErrorReport>,
+    /// The split per time window (reports and CloudWatch).
+    pub windows: Option<WindowSummary>,
+    /// Per-client facts (reports with simulated clients).
+    pub clients: Option<ClientSummary>,
     /// Things worth knowing that do not change the verdict.
     pub notes: Vec<String>,
+}
+
+impl SplitReport {
+    /// Makes the verdict FAIL for `reason` (a check outside the split test,
+    /// e.g. the error rate), keeping an existing FAIL's reason first.
+    pub fn fail_with(&mut self, reason: String) {
+        if self.verdict == Verdict::Fail {
+            self.reason = format!("{}; {reason}", self.reason);
+        } else {
+            if self.verdict == Verdict::Inconclusive {
+                self.notes
+                    .push(format!("the split alone was INCONCLUSIVE: {}", self.reason));
+            }
+            self.verdict = Verdict::Fail;
+            self.reason = reason;
+            self.required_n = None;
+            self.required_n_basis = None;
+        }
+    }
 }
 
 /// Parameters of a Monte Carlo test, so that its p-value can be reproduced.
@@ -281,12 +354,23 @@ fn pct(x: f64) -> String {
 
 /// Judges `counts` against `policy`.
 ///
-/// Extension point: `--max-error-rate` will add a per-target error-rate check
-/// here (a FAIL like a leak) once counts carry failed requests from reports.
+/// Failed requests, windows and clients are judged around this in
+/// [`crate::inputs`], which has the whole report.
 pub fn judge(
     policy: &Policy,
     counts: &Counts,
     options: &SplitOptions,
+) -> Result<SplitReport, InputError> {
+    judge_with(policy, counts, options, Unit::Requests)
+}
+
+/// [`judge`], counting `unit`s (sticky clients, each once by its first
+/// target, or requests).
+pub fn judge_with(
+    policy: &Policy,
+    counts: &Counts,
+    options: &SplitOptions,
+    unit: Unit,
 ) -> Result<SplitReport, InputError> {
     options.validate()?;
     let tolerance = options.tolerance_pp / 100.0;
@@ -517,7 +601,7 @@ pub fn judge(
         target: options.power,
     });
 
-    if policy.stickiness().enabled {
+    if policy.stickiness().enabled && unit == Unit::Requests {
         notes.push(
             "stickiness is enabled: requests of one client are not independent, so request \
              counts overstate the evidence; judge first assignments per client (needs a loadgen \
@@ -696,6 +780,11 @@ pub fn judge(
         required_n,
         required_n_basis,
         monte_carlo,
+        unit,
+        source: "inline",
+        errors: None,
+        windows: None,
+        clients: None,
         notes,
     })
 }

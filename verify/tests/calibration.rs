@@ -146,3 +146,47 @@ fn deviations_of_two_points_are_caught() {
     );
     assert_eq!(fail, 200, "pass {pass}, inconclusive {inconclusive}");
 }
+
+/// Sticky clients, 50/50: 200 simulated runs of 50 clients × 20 requests
+/// (seeded). Judged by clients, a correct split FAILs at most about alpha
+/// of the time: expected ≤ 0.2 FAILs, P(Poisson(0.2) ≥ 4) ≈ 6e-5, so at most
+/// 3. Judged by requests, the same runs FAIL far more often (each client's
+/// 20 requests repeat one decision, so the request counts overstate the
+/// evidence about 20-fold): at least 50 of 200, typically about 90.
+#[test]
+fn sticky_clients_are_judged_fairly_by_clients_not_requests() {
+    use verify::synth::Scenario;
+    use verify::{ReportChecks, judge_report};
+    let policy = Policy::from_weights(&[("blue", 50), ("green", 50)]).expect("valid");
+    let sticky = ReportChecks {
+        sticky: true,
+        ..ReportChecks::default()
+    };
+    let (mut by_clients, mut by_requests) = (0, 0);
+    for seed in 0..200 {
+        let mut s = Scenario::constant(20, 50, &[("blue", 0.5), ("green", 0.5)], 9000 + seed);
+        s.clients = Some(50);
+        s.sticky = true;
+        let report = s.report().expect("report");
+        let r = judge_report(&policy, &report, &SplitOptions::default(), &sticky).expect("judged");
+        assert_eq!(r.n, 50);
+        if r.verdict == Verdict::Fail {
+            by_clients += 1;
+        }
+        let r = judge_report(
+            &policy,
+            &report,
+            &SplitOptions::default(),
+            &ReportChecks::default(),
+        )
+        .expect("judged");
+        if r.verdict == Verdict::Fail {
+            by_requests += 1;
+        }
+    }
+    assert!(by_clients <= 3, "{by_clients} FAILs of 200 judging clients");
+    assert!(
+        by_requests >= 50,
+        "only {by_requests} FAILs of 200 judging requests"
+    );
+}

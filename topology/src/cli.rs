@@ -1,0 +1,207 @@
+//! The `topology` command line.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use weighbridge_policy::Policy;
+
+use crate::haproxy::{Group, RouterSpec, Server, weights_map};
+use crate::local::{Local, Options};
+
+/// weighbridge's local topology: the ALB-faithful router generated from the
+/// traffic policy, and the targets as processes on 127.0.0.1 (what
+/// docker-compose.yml describes, without Docker).
+#[derive(Debug, Parser)]
+#[command(name = "topology", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write the router's haproxy.cfg and weights.map for given servers.
+    Render(RenderArgs),
+    /// Start the topology and keep it up until Ctrl-C.
+    Up(UpArgs),
+    /// The main job: start the topology, run a short load, print the
+    /// verdict of `verify split`, stop everything. Exit code: verify's.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Traffic policy file.
+    #[arg(long, default_value = "config/policy.json")]
+    pub policy: PathBuf,
+    /// Servers of a target group: `LABEL=HOST:PORT[,HOST:PORT...]`. Repeatable.
+    #[arg(long = "servers", value_name = "LABEL=ADDR,...", required = true)]
+    pub servers: Vec<String>,
+    /// Path prefix the router prepends for a group: `LABEL=/prefix`.
+    #[arg(long = "prefix", value_name = "LABEL=PREFIX")]
+    pub prefixes: Vec<String>,
+    /// Address the router listens on.
+    #[arg(long, default_value = "0.0.0.0:8080")]
+    pub bind: SocketAddr,
+    /// Directory the runtime socket and weights map live in at run time.
+    #[arg(long, default_value = "/usr/local/etc/haproxy")]
+    pub runtime_dir: PathBuf,
+    /// Where to write haproxy.cfg and weights.map.
+    #[arg(long)]
+    pub out_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct TopologyArgs {
+    /// Traffic policy file: the weights, path rules and stickiness.
+    #[arg(long, default_value = "config/policy.json")]
+    pub policy: PathBuf,
+    /// Router port on 127.0.0.1 (0: a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Instances per label, e.g. `ecs=3` (default: ecs 2, others 1).
+    #[arg(long, value_name = "LABEL=N,...", value_delimiter = ',')]
+    pub instances: Vec<String>,
+    /// Start the router with these weights instead of the policy's (the
+    /// policy, and so the verdict's expectation, stays as it is).
+    #[arg(long, value_name = "LABEL=W,...", value_delimiter = ',')]
+    pub router_weights: Vec<String>,
+    /// Also run SQS (moto_server) and give the targets a queue.
+    #[arg(long)]
+    pub sqs: bool,
+    /// Directory with the backend, lambda, loadgen and verify binaries
+    /// (default: next to this one).
+    #[arg(long)]
+    pub bin_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub topology: TopologyArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub topology: TopologyArgs,
+    /// Load rate.
+    #[arg(long, default_value_t = 300)]
+    pub rps: u32,
+    /// Load duration.
+    #[arg(long, default_value = "20s", value_parser = humantime::parse_duration)]
+    pub duration: Duration,
+    /// verify's practical tolerance, in percentage points.
+    #[arg(long, default_value_t = 2.0)]
+    pub tolerance: f64,
+    /// Where to write the loadgen report.
+    #[arg(long, default_value = "reports/demo.json")]
+    pub out: PathBuf,
+}
+
+fn pairs(items: &[String], what: &str) -> anyhow::Result<Vec<(String, String)>> {
+    items
+        .iter()
+        .map(|s| {
+            s.split_once('=')
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                .with_context(|| format!("{what} `{s}` is not LABEL=VALUE"))
+        })
+        .collect()
+}
+
+impl TopologyArgs {
+    pub fn options(&self) -> anyhow::Result<Options> {
+        let policy = Policy::load(&self.policy)?;
+        let bin_dir = match &self.bin_dir {
+            Some(d) => d.clone(),
+            None => std::env::current_exe()?
+                .parent()
+                .context("binary directory")?
+                .to_owned(),
+        };
+        let mut o = Options::new(policy, bin_dir);
+        o.port = self.port;
+        o.sqs = self.sqs;
+        for (k, v) in pairs(&self.instances, "--instances")? {
+            o.instances.insert(
+                k,
+                v.parse()
+                    .with_context(|| format!("--instances: `{v}` is not a count"))?,
+            );
+        }
+        if !self.router_weights.is_empty() {
+            let w = pairs(&self.router_weights, "--router-weights")?
+                .into_iter()
+                .map(|(k, v)| {
+                    Ok((
+                        k,
+                        v.parse::<u32>()
+                            .with_context(|| format!("--router-weights: `{v}` is not 0-999"))?,
+                    ))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            o.router_weights = Some(w);
+        }
+        Ok(o)
+    }
+}
+
+pub fn render(args: &RenderArgs) -> anyhow::Result<()> {
+    let policy = Policy::load(&args.policy)?;
+    let prefixes: BTreeMap<String, String> =
+        pairs(&args.prefixes, "--prefix")?.into_iter().collect();
+    let groups = pairs(&args.servers, "--servers")?
+        .into_iter()
+        .map(|(label, addrs)| Group {
+            servers: addrs
+                .split(',')
+                .enumerate()
+                .map(|(i, a)| Server {
+                    name: format!("{label}{}", i + 1),
+                    address: a.to_owned(),
+                })
+                .collect(),
+            path_prefix: prefixes.get(&label).cloned(),
+            label,
+        })
+        .collect();
+    let spec = RouterSpec::from_policy(&policy, args.bind, &args.runtime_dir, groups)?;
+    std::fs::create_dir_all(&args.out_dir)?;
+    std::fs::write(args.out_dir.join("haproxy.cfg"), spec.render()?)?;
+    std::fs::write(
+        args.out_dir.join("weights.map"),
+        weights_map(&spec.weights()),
+    )?;
+    println!(
+        "wrote {}/haproxy.cfg and weights.map",
+        args.out_dir.display()
+    );
+    Ok(())
+}
+
+/// Prints where everything is.
+pub fn describe(local: &Local) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "router      {}  (try {})",
+        local.router_addr,
+        local.url("/host")
+    );
+    for (label, procs) in &local.targets {
+        for p in procs {
+            let _ = writeln!(s, "  {label:<10} {} (pid {})", p.addr, p.child.id());
+        }
+    }
+    if let Some(q) = &local.queue_url {
+        let _ = writeln!(s, "sqs         {q}");
+    }
+    let _ = writeln!(s, "config+logs {}", local.dir.display());
+    s
+}

@@ -1,0 +1,117 @@
+//! The main job in one command: the topology, a short load, the verdict.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use tokio::process::Command;
+
+use crate::cli::{DemoArgs, UpArgs, describe};
+use crate::local::Local;
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn signalled() -> &'static str {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        () = term => "SIGTERM",
+    }
+}
+
+async fn start(args: &crate::cli::TopologyArgs) -> anyhow::Result<Local> {
+    let options = args.options()?;
+    eprintln!(
+        "starting the local topology from {} ...",
+        args.policy.display()
+    );
+    tokio::task::spawn_blocking(move || Local::start(options)).await?
+}
+
+pub async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
+    let local = start(&args.topology).await?;
+    print!("{}", describe(&local));
+    println!("up; Ctrl-C stops everything");
+    let signal = signalled().await;
+    eprintln!("{signal}: stopping");
+    tokio::task::spawn_blocking(move || local.stop()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let local = start(&args.topology).await?;
+    print!("{}", describe(&local));
+    let bin_dir = args.topology.options()?.bin_dir;
+    let mix: Vec<String> = std::iter::once("/host:18".to_owned())
+        .chain(
+            local_rule_paths(&args.topology.policy)?
+                .into_iter()
+                .map(|p| format!("{p}:1")),
+        )
+        .collect();
+    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let url = local.url("");
+    println!(
+        "\nloadgen: {} rps for {} against {url}",
+        args.rps,
+        humantime::format_duration(args.duration)
+    );
+    let mut load = Command::new(bin_dir.join("loadgen"));
+    load.args([
+        "--url",
+        &url,
+        "--path",
+        &mix.join(","),
+        "--rps",
+        &args.rps.to_string(),
+    ])
+    .args([
+        "--duration",
+        &humantime::format_duration(args.duration).to_string(),
+        "--out",
+    ])
+    .arg(&args.out)
+    .kill_on_drop(true);
+    let status = tokio::select! {
+        s = load.status() => s.context("running loadgen")?,
+        sig = signalled() => {
+            eprintln!("{sig}: stopping everything");
+            tokio::task::spawn_blocking(move || local.stop()).await?;
+            return Ok(ExitCode::from(130));
+        }
+    };
+    tokio::task::spawn_blocking(move || local.stop()).await?;
+    if !status.success() {
+        anyhow::bail!("loadgen failed ({status})");
+    }
+    println!(
+        "\nverify split {} --policy {}",
+        args.out.display(),
+        args.topology.policy.display()
+    );
+    let verdict = Command::new(bin_dir.join("verify"))
+        .args(["split"])
+        .arg(&args.out)
+        .arg("--policy")
+        .arg(&args.topology.policy)
+        .args(["--tolerance", &args.tolerance.to_string()])
+        .status()
+        .await
+        .context("running verify")?;
+    Ok(ExitCode::from(
+        u8::try_from(verdict.code().unwrap_or(70)).unwrap_or(70),
+    ))
+}
+
+fn local_rule_paths(policy: &Path) -> anyhow::Result<Vec<String>> {
+    let p = weighbridge_policy::Policy::load(policy)?;
+    Ok(p.path_rules().iter().map(|r| r.path.clone()).collect())
+}

@@ -1,0 +1,412 @@
+//! The local topology as processes on 127.0.0.1 (what `docker compose`
+//! describes, without Docker): HAProxy generated from the policy, target
+//! processes per label, optionally SQS (moto_server). Everything started
+//! here is a [`Proc`] and is stopped by its PID when [`Local`] is dropped.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use weighbridge_policy::Policy;
+use weighbridge_policy::alb::ForwardTarget;
+
+use crate::haproxy::{Group, RouterSpec, Server, weights_map};
+use crate::lambda::LambdaRuntime;
+use crate::process::{Proc, free_port, wait_for_port};
+use crate::runtime::RuntimeApi;
+
+/// What to start.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub policy: Policy,
+    /// Router port (0: a free one).
+    pub port: u16,
+    /// Instances per label (default 1; `ecs` defaults to 2).
+    pub instances: BTreeMap<String, usize>,
+    /// Start the router with these weights instead of the policy's (to
+    /// prove that `verify` notices a router that disagrees with the policy).
+    pub router_weights: Option<Vec<(String, u32)>>,
+    /// Start moto_server and give the targets a queue.
+    pub sqs: bool,
+    /// Where binaries are (`backend`, `lambda`): default, next to this one.
+    pub bin_dir: PathBuf,
+    /// How the `lambda` label runs.
+    pub lambda: LambdaRuntime,
+    /// Drain time of the backend processes.
+    pub drain: Duration,
+}
+
+impl Options {
+    pub fn new(policy: Policy, bin_dir: PathBuf) -> Self {
+        Self {
+            policy,
+            port: 0,
+            instances: BTreeMap::new(),
+            router_weights: None,
+            sqs: false,
+            bin_dir,
+            lambda: LambdaRuntime::default(),
+            drain: Duration::from_secs(2),
+        }
+    }
+
+    fn count(&self, label: &str) -> usize {
+        self.instances
+            .get(label)
+            .copied()
+            .unwrap_or(if label == "ecs" { 2 } else { 1 })
+    }
+}
+
+/// The running topology.
+#[derive(Debug)]
+pub struct Local {
+    /// Configuration and logs (removed when the topology stops cleanly;
+    /// kept when it fails to start).
+    pub dir: PathBuf,
+    cleanup: Option<tempfile::TempDir>,
+    pub router: Proc,
+    pub router_addr: SocketAddr,
+    pub runtime: RuntimeApi,
+    pub targets: BTreeMap<String, Vec<Proc>>,
+    /// Processes that serve a target without being one (the Lambda emulator).
+    pub helpers: Vec<Proc>,
+    pub queue_url: Option<String>,
+    pub sqs: Option<Proc>,
+    pub base: String,
+    options: Options,
+    env: Vec<(String, String)>,
+}
+
+impl Local {
+    pub fn start(options: Options) -> anyhow::Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix("weighbridge-")
+            .tempdir()
+            .context("temp dir")?;
+        let path = dir.path().to_owned();
+        match Self::start_in(path.clone(), options) {
+            Ok(mut local) => {
+                local.cleanup = Some(dir);
+                Ok(local)
+            }
+            Err(e) => {
+                // Keep the configuration and logs of a failed start.
+                let path = dir.keep();
+                Err(e.context(format!("configuration and logs are in {}", path.display())))
+            }
+        }
+    }
+
+    fn start_in(dir: PathBuf, options: Options) -> anyhow::Result<Self> {
+        let logs = dir.join("logs");
+        std::fs::create_dir_all(&logs)?;
+        let base = options
+            .policy
+            .base_path()
+            .map(|b| format!("/{b}"))
+            .unwrap_or_default();
+
+        let (sqs, queue_url, mut env) = if options.sqs {
+            start_sqs(&logs)?
+        } else {
+            (None, None, Vec::new())
+        };
+        env.push((
+            "BASE_PATH".into(),
+            options.policy.base_path().unwrap_or_default().to_owned(),
+        ));
+        env.push((
+            "DRAIN_SECONDS".into(),
+            format!("{}ms", options.drain.as_millis()),
+        ));
+        if let Some(q) = &queue_url {
+            env.push(("QUEUE_URL".into(), q.clone()));
+        }
+
+        let mut targets = BTreeMap::new();
+        let mut helpers = Vec::new();
+        let mut groups = Vec::new();
+        for t in options.policy.targets() {
+            let label = t.label.clone();
+            let mut procs = Vec::new();
+            let mut servers = Vec::new();
+            let mut path_prefix = None;
+            if label == "lambda" {
+                let (emulator, function, addr, prefix) =
+                    options.lambda.start(&options.bin_dir, &env, &logs)?;
+                helpers.extend(emulator);
+                procs.push(function);
+                servers.push(Server {
+                    name: "lambda1".into(),
+                    address: addr.to_string(),
+                });
+                path_prefix = prefix;
+            } else {
+                for i in 1..=options.count(&label) {
+                    let p = start_backend(
+                        &options.bin_dir,
+                        &label,
+                        &format!("{label}-{i}"),
+                        &env,
+                        &logs,
+                    )?;
+                    servers.push(Server {
+                        name: format!("{label}{i}"),
+                        address: p.addr.to_string(),
+                    });
+                    procs.push(p);
+                }
+            }
+            groups.push(Group {
+                label: label.clone(),
+                servers,
+                path_prefix,
+            });
+            targets.insert(label, procs);
+        }
+
+        let port = if options.port == 0 {
+            free_port()?
+        } else {
+            options.port
+        };
+        let router_addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let spec = RouterSpec::from_policy(&options.policy, router_addr, &dir, groups)?;
+        let weights = match &options.router_weights {
+            Some(w) => override_weights(&spec.weights(), w)?,
+            None => spec.weights(),
+        };
+        let cfg_path = dir.join("haproxy.cfg");
+        std::fs::write(&cfg_path, spec.render()?)?;
+        std::fs::write(&spec.weights_map, weights_map(&weights))?;
+        let router = start_haproxy(&cfg_path, router_addr, &logs)?;
+        let runtime = RuntimeApi {
+            socket: spec.stats_socket.clone(),
+            weights_map: spec.weights_map.clone(),
+        };
+        let local = Self {
+            dir,
+            cleanup: None,
+            router,
+            router_addr,
+            runtime,
+            targets,
+            helpers,
+            queue_url,
+            sqs,
+            base,
+            options,
+            env,
+        };
+        local.wait_healthy(Duration::from_secs(20))?;
+        Ok(local)
+    }
+
+    /// The router URL of `path` under the base path.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}{}", self.router_addr, self.base, path)
+    }
+
+    /// Waits until every server of every group passes its health check.
+    pub fn wait_healthy(&self, timeout: Duration) -> anyhow::Result<()> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let mut down = Vec::new();
+            for label in self.targets.keys() {
+                let state = self.runtime.servers(label)?;
+                // Columns: be_id be_name srv_id srv_name srv_addr srv_op_state ...
+                for line in state
+                    .lines()
+                    .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+                {
+                    let cols: Vec<&str> = line.split_whitespace().collect();
+                    if cols.len() > 5 && cols[5] != "2" {
+                        down.push(format!("{label}/{}", cols[3]));
+                    }
+                }
+            }
+            if down.is_empty() {
+                return Ok(());
+            }
+            if std::time::Instant::now() >= deadline {
+                bail!(
+                    "not healthy after {timeout:?}: {} (logs in {})",
+                    down.join(", "),
+                    self.dir.join("logs").display()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Starts one more instance of `label` and registers it with the router
+    /// (a scale-out, as ECS registers a new task with its target group).
+    pub fn add_instance(&mut self, label: &str) -> anyhow::Result<String> {
+        let n = self.targets.get(label).map_or(0, Vec::len) + 1;
+        let instance = format!("{label}-{n}");
+        let env: Vec<(String, String)> = self.env.clone();
+        let p = start_backend(
+            &self.options.bin_dir,
+            label,
+            &instance,
+            &env,
+            &self.dir.join("logs"),
+        )?;
+        self.runtime
+            .add_server(label, &format!("{label}{n}"), &p.addr.to_string())?;
+        self.targets.entry(label.to_owned()).or_default().push(p);
+        Ok(instance)
+    }
+
+    /// Changes the router's weights while it runs.
+    pub fn set_weights(&self, weights: &[(String, u32)]) -> anyhow::Result<()> {
+        let current = RouterSpec::from_policy(
+            &self.options.policy,
+            self.router_addr,
+            &self.dir,
+            Vec::new(),
+        )?
+        .weights();
+        self.runtime
+            .set_weights(&override_weights(&current, weights)?)?;
+        Ok(())
+    }
+
+    /// Stops everything: targets first (they drain), then the router.
+    pub fn stop(mut self) {
+        for procs in self.targets.values_mut() {
+            for p in procs {
+                p.stop(self.options.drain + Duration::from_secs(3));
+            }
+        }
+        for h in &mut self.helpers {
+            h.stop(Duration::from_secs(3));
+        }
+        self.router.stop(Duration::from_secs(3));
+        if let Some(s) = &mut self.sqs {
+            s.stop(Duration::from_secs(3));
+        }
+    }
+}
+
+fn override_weights(
+    current: &[ForwardTarget],
+    given: &[(String, u32)],
+) -> anyhow::Result<Vec<ForwardTarget>> {
+    for (label, _) in given {
+        if !current.iter().any(|c| &c.target == label) {
+            bail!("router weight for `{label}`, which the policy does not have");
+        }
+    }
+    Ok(current
+        .iter()
+        .map(|c| ForwardTarget {
+            target: c.target.clone(),
+            weight: given
+                .iter()
+                .find(|(l, _)| l == &c.target)
+                .map_or(c.weight, |(_, w)| *w),
+        })
+        .collect())
+}
+
+fn start_backend(
+    bin_dir: &Path,
+    label: &str,
+    instance: &str,
+    env: &[(String, String)],
+    logs: &Path,
+) -> anyhow::Result<Proc> {
+    let mut all: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    all.push(("BACKEND_LABEL", label));
+    all.push(("INSTANCE_ID", instance));
+    all.push(("RUST_LOG", "info"));
+    let exe = bin_dir.join("backend");
+    Ok(Proc::start_backend(
+        instance,
+        &exe,
+        &[],
+        &all,
+        Some(&logs.join(format!("{instance}.log"))),
+    )?)
+}
+
+fn start_haproxy(cfg: &Path, addr: SocketAddr, logs: &Path) -> anyhow::Result<Proc> {
+    let haproxy = Path::new("haproxy");
+    let check = std::process::Command::new(haproxy)
+        .args(["-c", "-q", "-f"])
+        .arg(cfg)
+        .output()
+        .context(
+            "haproxy not found: install it (Debian: apt-get install haproxy), or run scripts/setup",
+        )?;
+    if !check.status.success() {
+        bail!(
+            "haproxy rejected the generated configuration {}: {}",
+            cfg.display(),
+            String::from_utf8_lossy(&check.stderr)
+        );
+    }
+    let cfg_s = cfg.to_string_lossy();
+    let p = Proc::spawn(
+        "haproxy",
+        haproxy,
+        &["-db", "-f", &cfg_s],
+        &[],
+        Some(&logs.join("haproxy.log")),
+    )?;
+    if !wait_for_port(addr, Duration::from_secs(10)) {
+        bail!(
+            "haproxy did not listen on {addr} (see {})",
+            logs.join("haproxy.log").display()
+        );
+    }
+    Ok(p)
+}
+
+/// moto_server on a free port and a queue in it; returns the environment
+/// the targets need to reach it.
+#[allow(clippy::type_complexity)]
+fn start_sqs(logs: &Path) -> anyhow::Result<(Option<Proc>, Option<String>, Vec<(String, String)>)> {
+    let port = free_port()?;
+    let exe = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".to_owned());
+    let p = Proc::spawn("moto_server", Path::new(&exe), &["-H", "127.0.0.1", "-p", &port.to_string()], &[], Some(&logs.join("sqs.log")))
+        .context("moto_server is needed for SQS: run scripts/setup (it installs moto[server]) or set MOTO_SERVER")?;
+    if !wait_for_port(
+        SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_secs(30),
+    ) {
+        bail!("moto_server did not listen on {port}");
+    }
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let env: Vec<(String, String)> = vec![
+        ("AWS_ENDPOINT_URL".into(), endpoint.clone()),
+        ("AWS_ACCESS_KEY_ID".into(), "local".into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "local".into()),
+        ("AWS_REGION".into(), "us-east-1".into()),
+        ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+    ];
+    let url = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            let creds =
+                aws_sdk_sqs::config::Credentials::new("local", "local", None, None, "topology");
+            let conf = aws_sdk_sqs::Config::builder()
+                .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+                .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+                .endpoint_url(&endpoint)
+                .credentials_provider(creds)
+                .build();
+            let out = aws_sdk_sqs::Client::from_conf(conf)
+                .create_queue()
+                .queue_name("weighbridge")
+                .send()
+                .await?;
+            anyhow::Ok(out.queue_url().unwrap_or_default().to_owned())
+        })?;
+    Ok((Some(p), Some(url), env))
+}

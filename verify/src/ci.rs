@@ -1,0 +1,252 @@
+//! Output for CI systems: a markdown summary appended to the file named by
+//! `GITHUB_STEP_SUMMARY` (GitHub Actions shows it on the run's page), and a
+//! JUnit XML file (`--junit FILE`) that most CI systems display as tests.
+
+use std::fmt::Write as _;
+use std::fs::OpenOptions;
+use std::io::Write as _;
+use std::path::Path;
+
+use crate::output::{p_text, pct};
+use crate::scaling::ScalingReport;
+use crate::split::{SplitReport, Verdict};
+
+/// The environment variable GitHub Actions sets to the step summary file.
+pub const STEP_SUMMARY_ENV: &str = "GITHUB_STEP_SUMMARY";
+
+fn icon(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "✅",
+        Verdict::Fail => "❌",
+        Verdict::Inconclusive => "⚠️",
+    }
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The split verdict as markdown.
+pub fn split_markdown(r: &SplitReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "### {} verify split: {}\n\n{}\n",
+        icon(r.verdict),
+        r.verdict.as_str(),
+        md_escape(&r.reason)
+    );
+    let _ = writeln!(
+        out,
+        "| target | weight | {} | share | expected | deviation |\n|---|---:|---:|---:|---:|---:|",
+        r.unit.as_str()
+    );
+    for t in &r.targets {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {:+.2} pp |",
+            md_escape(&t.label),
+            t.weight.map_or("?".to_owned(), |w| w.to_string()),
+            t.observed,
+            pct(t.share),
+            pct(t.expected_share),
+            t.deviation_pp
+        );
+    }
+    if let (Some(p), Some(stat)) = (r.p_value, r.statistic) {
+        let _ = writeln!(
+            out,
+            "\n{}: X² = {stat:.3}, df = {}, p = {} (alpha {}, tolerance {} pp)",
+            r.test.describe(),
+            r.df,
+            p_text(p),
+            r.alpha,
+            r.tolerance_pp
+        );
+    }
+    if let Some(e) = &r.errors {
+        let _ = writeln!(
+            out,
+            "\nFailed requests: {} of {} ({:.3} %), {} without a response.",
+            e.failed,
+            e.sent,
+            100.0 * e.rate,
+            e.without_target
+        );
+    }
+    if let Some(n) = r.required_n {
+        let _ = writeln!(out, "\nAbout {n} {} would decide it.", r.unit.as_str());
+    }
+    for note in &r.notes {
+        let _ = writeln!(out, "\n> {}", md_escape(note));
+    }
+    out.push('\n');
+    out
+}
+
+/// The scaling verdict as markdown.
+pub fn scaling_markdown(r: &ScalingReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "### {} verify scaling: {}\n\n{}\n",
+        icon(r.verdict),
+        r.verdict.as_str(),
+        md_escape(&r.reason)
+    );
+    let _ = writeln!(
+        out,
+        "| target | instances seen | start | min | max | events |\n|---|---:|---:|---:|---:|---|"
+    );
+    for t in &r.targets {
+        let events: Vec<String> = t
+            .events
+            .iter()
+            .map(|e| format!("{}→{} at {} s", e.from, e.to, e.start_s))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            md_escape(&t.target),
+            t.instances_seen,
+            t.initial,
+            t.min,
+            t.max,
+            events.join(", ")
+        );
+    }
+    if !r.checks.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n| check | target | result | detail |\n|---|---|---|---|"
+        );
+        for c in &r.checks {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} {} | {} |",
+                c.name,
+                md_escape(&c.target),
+                icon(c.verdict),
+                c.verdict.as_str(),
+                md_escape(&c.detail)
+            );
+        }
+    }
+    for note in &r.notes {
+        let _ = writeln!(out, "\n> {}", md_escape(note));
+    }
+    out.push('\n');
+    out
+}
+
+/// Appends `markdown` to the file named by `GITHUB_STEP_SUMMARY`, if set.
+pub fn append_step_summary(markdown: &str) -> std::io::Result<()> {
+    let Some(path) = std::env::var_os(STEP_SUMMARY_ENV).filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let mut file = OpenOptions::new().create(true).append(true).open(path)?;
+    file.write_all(markdown.as_bytes())
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One JUnit test case: name, verdict, message.
+pub type Case = (String, Verdict, String);
+
+/// A JUnit XML document of one suite: FAIL is a `<failure>`, INCONCLUSIVE
+/// a `<skipped>` (not proven either way), PASS a plain test case.
+pub fn junit(suite: &str, cases: &[Case]) -> String {
+    let failures = cases.iter().filter(|c| c.1 == Verdict::Fail).count();
+    let skipped = cases
+        .iter()
+        .filter(|c| c.1 == Verdict::Inconclusive)
+        .count();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites><testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" errors=\"0\">",
+        xml_escape(suite),
+        cases.len()
+    );
+    for (name, verdict, message) in cases {
+        let name = xml_escape(name);
+        let message = xml_escape(message);
+        let _ = match verdict {
+            Verdict::Pass => writeln!(
+                out,
+                "  <testcase classname=\"{}\" name=\"{name}\"><system-out>{message}</system-out></testcase>",
+                xml_escape(suite)
+            ),
+            Verdict::Fail => writeln!(
+                out,
+                "  <testcase classname=\"{}\" name=\"{name}\"><failure message=\"{message}\">{message}</failure></testcase>",
+                xml_escape(suite)
+            ),
+            Verdict::Inconclusive => writeln!(
+                out,
+                "  <testcase classname=\"{}\" name=\"{name}\"><skipped message=\"INCONCLUSIVE: {message}\"/></testcase>",
+                xml_escape(suite)
+            ),
+        };
+    }
+    out.push_str("</testsuite></testsuites>\n");
+    out
+}
+
+/// The JUnit cases of a split verdict: the split itself, and the error rate
+/// when it was checked.
+pub fn split_cases(r: &SplitReport) -> Vec<Case> {
+    let mut cases = vec![("split".to_owned(), r.verdict, r.reason.clone())];
+    if let Some(e) = &r.errors
+        && e.max_error_rate.is_some()
+    {
+        let v = if e.exceeded.is_empty() {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        };
+        cases.push((
+            "error-rate".to_owned(),
+            v,
+            e.failure_reason()
+                .unwrap_or_else(|| format!("{:.3} % of requests failed", 100.0 * e.rate)),
+        ));
+    }
+    cases
+}
+
+/// The JUnit cases of a scaling verdict: one per check.
+pub fn scaling_cases(r: &ScalingReport) -> Vec<Case> {
+    if r.checks.is_empty() {
+        return vec![("scaling".to_owned(), r.verdict, r.reason.clone())];
+    }
+    r.checks
+        .iter()
+        .map(|c| {
+            (
+                format!("{} {}", c.target, c.name),
+                c.verdict,
+                c.detail.clone(),
+            )
+        })
+        .collect()
+}
+
+/// Writes `xml` to `path`.
+pub fn write_junit(path: &Path, xml: &str) -> std::io::Result<()> {
+    std::fs::write(path, xml)
+}

@@ -1,0 +1,395 @@
+//! `verify split REPORT...`: reports read, validated and merged; path rules,
+//! leaks, unknown labels, failed requests, windows, sticky clients, the CI
+//! outputs, and broken reports that must never PASS.
+
+mod common;
+
+use common::{fixture, policy_file, verify, write};
+use predicates::prelude::*;
+use verify::synth::{PathMix, Scenario};
+use verify::{ReportChecks, SplitOptions, Unit, Verdict, judge_report};
+use weighbridge_policy::Policy;
+
+const POLICY_10_90: &str = r#"{
+  "schema": "weighbridge.policy/v1",
+  "targets": {"ecs": 10, "lambda": 90},
+  "path_rules": [{"path": "/small-woodland-creature", "target": "ecs"}],
+  "base_path": "dev"
+}"#;
+
+fn policy_10_90() -> Policy {
+    POLICY_10_90.parse().expect("valid policy")
+}
+
+/// 300 s at `rps`, 10/90, 5 % of requests on the ECS-only rule path.
+fn ten_ninety(rps: u64, seed: u64) -> Scenario {
+    let mut s = Scenario::constant(300, rps, &[("ecs", 0.1), ("lambda", 0.9)], seed);
+    s.paths = vec![
+        PathMix {
+            path: "/dev/host".to_owned(),
+            weight: 0.95,
+            routed_to: None,
+        },
+        PathMix {
+            path: "/dev/small-woodland-creature".to_owned(),
+            weight: 0.05,
+            routed_to: Some("ecs".to_owned()),
+        },
+    ];
+    s
+}
+
+fn judge(policy: &Policy, s: &Scenario, checks: &ReportChecks) -> verify::SplitReport {
+    let report = s.report().expect("report");
+    judge_report(policy, &report, &SplitOptions::default(), checks).expect("judged")
+}
+
+#[test]
+fn two_workers_merge_and_pass_with_rule_paths_left_out() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let a = write(
+        dir.path(),
+        "a.json",
+        &ten_ninety(100, 1).report().expect("a"),
+    );
+    let b = write(
+        dir.path(),
+        "b.json",
+        &ten_ninety(100, 2).report().expect("b"),
+    );
+    let policy = policy_file(dir.path(), "policy.json", POLICY_10_90);
+    let out = verify()
+        .arg("split")
+        .args([&a, &b])
+        .arg("--policy")
+        .arg(&policy)
+        .args(["--format", "json"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+    assert_eq!(v["verdict"], "PASS");
+    assert_eq!(v["source"], "reports");
+    assert_eq!(v["total"], 60_000);
+    let rule = v["rule_routed"].as_u64().expect("rule_routed");
+    assert!(
+        rule > 2_500 && rule < 3_500,
+        "about 5 % on the rule path: {rule}"
+    );
+    assert_eq!(v["n"].as_u64().expect("n") + rule, 60_000);
+    assert!(v["p_value"].as_f64().expect("p") > 0.001);
+    assert_eq!(v["windows"]["window_s"], 30);
+    assert_eq!(v["windows"]["test"]["rows"], 10);
+    assert_eq!(v["errors"]["failed"], 0);
+}
+
+#[test]
+fn path_rule_leak_fails_and_names_the_path() {
+    let mut s = ten_ninety(50, 3);
+    s.paths[1].routed_to = Some("lambda".to_owned());
+    let r = judge(&policy_10_90(), &s, &ReportChecks::default());
+    assert_eq!(r.verdict, Verdict::Fail);
+    let leak = &r.leaks[0];
+    assert_eq!(leak.target, "lambda");
+    assert!(leak.paths.contains_key("/dev/small-woodland-creature"));
+    assert!(r.reason.contains("reserved for ecs"), "{}", r.reason);
+}
+
+#[test]
+fn zero_weight_leak_reports_count_and_paths() {
+    let policy = Policy::from_weights(&[("ecs", 100), ("lambda", 0)]).expect("policy");
+    let mut s = Scenario::constant(60, 100, &[("ecs", 0.998), ("lambda", 0.002)], 4);
+    s.paths = vec![PathMix {
+        path: "/dev/host".to_owned(),
+        weight: 1.0,
+        routed_to: None,
+    }];
+    let r = judge(&policy, &s, &ReportChecks::default());
+    assert_eq!(r.verdict, Verdict::Fail);
+    let leak = r.leaks.iter().find(|l| l.target == "lambda").expect("leak");
+    assert!(leak.count > 0);
+    assert_eq!(leak.paths.get("/dev/host"), Some(&leak.count));
+}
+
+#[test]
+fn unknown_label_fails_like_any_unknown_target() {
+    let s = Scenario::constant(
+        60,
+        100,
+        &[("ecs", 0.099), ("lambda", 0.9), ("unknown", 0.001)],
+        5,
+    );
+    let r = judge(&policy_10_90(), &s, &ReportChecks::default());
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert!(r.leaks.iter().any(|l| l.target == "unknown"));
+    assert!(
+        r.notes.iter().any(|n| n.contains("x-served-by")),
+        "{:?}",
+        r.notes
+    );
+}
+
+#[test]
+fn failed_requests_are_reported_and_max_error_rate_fails() {
+    let mut s = ten_ninety(100, 6);
+    s.http_5xx = vec![("lambda".to_owned(), 0.03)];
+    s.connect_failure = 0.01;
+    // Without a limit: reported, verdict from the split alone.
+    let r = judge(&policy_10_90(), &s, &ReportChecks::default());
+    let e = r.errors.as_ref().expect("errors");
+    assert!(e.without_target > 0, "connect errors have no target");
+    assert_eq!(
+        e.failed,
+        e.without_target + e.targets.iter().map(|t| t.failed).sum::<u64>()
+    );
+    assert_ne!(r.verdict, Verdict::Fail);
+    assert!(r.notes.iter().any(|n| n.contains("failed")));
+    // With a limit of 2 %: lambda (3 %) and the overall rate exceed it.
+    let checks = ReportChecks {
+        max_error_rate: Some(0.02),
+        ..ReportChecks::default()
+    };
+    let r = judge(&policy_10_90(), &s, &checks);
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert!(r.reason.contains("--max-error-rate"), "{}", r.reason);
+    assert!(
+        r.errors
+            .as_ref()
+            .expect("errors")
+            .exceeded
+            .contains(&"lambda".to_owned())
+    );
+}
+
+#[test]
+fn connect_errors_alone_count_toward_the_error_rate() {
+    let mut s = ten_ninety(50, 7);
+    s.connect_failure = 0.05;
+    let checks = ReportChecks {
+        max_error_rate: Some(0.01),
+        ..ReportChecks::default()
+    };
+    let r = judge(&policy_10_90(), &s, &checks);
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert_eq!(
+        r.errors.as_ref().expect("e").exceeded,
+        vec!["all requests".to_owned()]
+    );
+}
+
+#[test]
+fn max_error_rate_on_the_command_line_takes_percent_and_exits_1() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut s = ten_ninety(50, 8);
+    s.http_5xx = vec![("ecs".to_owned(), 0.2)];
+    let a = write(dir.path(), "a.json", &s.report().expect("a"));
+    verify()
+        .arg("split")
+        .arg(&a)
+        .args(["--weights", "ecs=10,lambda=90", "--max-error-rate", "1%"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("error rate above"));
+    verify()
+        .arg("split")
+        .arg(&a)
+        .args(["--weights", "ecs=10,lambda=90", "--max-error-rate", "150%"])
+        .assert()
+        .code(65);
+}
+
+/// The split moves half-way (8/92, then 12/88): overall 10/90 on average,
+/// so the overall test may pass, but the per-window test sees it.
+#[test]
+fn a_split_that_moves_over_time_shows_in_the_windows() {
+    let first = Scenario::constant(150, 200, &[("ecs", 0.08), ("lambda", 0.92)], 9);
+    let mut second = Scenario::constant(150, 200, &[("ecs", 0.12), ("lambda", 0.88)], 10);
+    second.started_at += time::Duration::seconds(150);
+    let merged =
+        weighbridge_report::merge(&[first.report().expect("1"), second.report().expect("2")])
+            .expect("merge");
+    let policy = Policy::from_weights(&[("ecs", 10), ("lambda", 90)]).expect("policy");
+    let r = judge_report(
+        &policy,
+        &merged,
+        &SplitOptions::default(),
+        &ReportChecks::default(),
+    )
+    .expect("judged");
+    let w = r
+        .windows
+        .as_ref()
+        .and_then(|w| w.test.as_ref())
+        .expect("window test");
+    assert_eq!(w.rows, 10);
+    assert!(w.p_value < 1e-6, "p = {}", w.p_value);
+    assert!(w.dispersion > 3.0);
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("differs between time windows")),
+        "{:?}",
+        r.notes
+    );
+}
+
+/// Sticky clients: 60 clients, each on its first target for all its
+/// requests. Judged by clients (60), not by requests (30 000), and why.
+#[test]
+fn sticky_policy_judges_clients_not_requests() {
+    let policy: Policy =
+        r#"{"schema": "weighbridge.policy/v1", "targets": {"blue": 50, "green": 50},
+        "stickiness": {"enabled": true, "duration_seconds": 3600}}"#
+            .parse()
+            .expect("policy");
+    let mut s = Scenario::constant(300, 100, &[("blue", 0.5), ("green", 0.5)], 11);
+    s.clients = Some(60);
+    s.sticky = true;
+    let r = judge(&policy, &s, &ReportChecks::default());
+    assert_eq!(r.unit, Unit::Clients);
+    assert_eq!(r.n, 60);
+    assert!(r.notes[0].contains("judged 60 clients"), "{}", r.notes[0]);
+    assert_eq!(r.clients.as_ref().expect("clients").switched, 0);
+    assert_ne!(r.verdict, Verdict::Fail);
+}
+
+/// `--sticky` does the same for a policy with stickiness off.
+#[test]
+fn sticky_flag_judges_clients() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut s = Scenario::constant(60, 100, &[("blue", 0.5), ("green", 0.5)], 12);
+    s.clients = Some(40);
+    s.sticky = true;
+    let a = write(dir.path(), "a.json", &s.report().expect("a"));
+    let out = verify()
+        .arg("split")
+        .arg(&a)
+        .args([
+            "--weights",
+            "blue=50,green=50",
+            "--sticky",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("run");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["unit"], "clients");
+    assert_eq!(v["n"], 40);
+}
+
+/// Non-sticky clients: every client sees both targets, and the per-client
+/// homogeneity test is reported.
+#[test]
+fn non_sticky_clients_get_a_dispersion_test() {
+    let mut s = Scenario::constant(120, 100, &[("ecs", 0.5), ("lambda", 0.5)], 13);
+    s.clients = Some(20);
+    let policy = Policy::from_weights(&[("ecs", 50), ("lambda", 50)]).expect("policy");
+    let r = judge(&policy, &s, &ReportChecks::default());
+    assert_eq!(r.unit, Unit::Requests);
+    let c = r.clients.as_ref().expect("clients");
+    assert_eq!(c.clients, 20);
+    assert_eq!(c.switched, 20);
+    let h = c.heterogeneity.as_ref().expect("test");
+    assert_eq!(h.df, 19);
+    assert!(h.p_value > 1e-4);
+}
+
+#[test]
+fn broken_reports_are_input_errors_never_a_verdict() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let good = std::fs::read_to_string(fixture("report-small.json")).expect("fixture");
+    let truncated = dir.path().join("truncated.json");
+    std::fs::write(&truncated, &good[..good.len() / 2]).expect("write");
+    let v2 = dir.path().join("v2.json");
+    std::fs::write(
+        &v2,
+        good.replace("weighbridge.report/v1", "weighbridge.report/v2"),
+    )
+    .expect("w");
+    let mut value: serde_json::Value = serde_json::from_str(&good).expect("json");
+    value["totals"]["ok"] = serde_json::json!(value["totals"]["ok"].as_u64().expect("ok") + 1);
+    let unbalanced = dir.path().join("unbalanced.json");
+    std::fs::write(&unbalanced, value.to_string()).expect("write");
+    for (file, needle) in [
+        (&truncated, "not a well-formed"),
+        (&v2, "v2"),
+        (&unbalanced, "invalid report"),
+    ] {
+        verify()
+            .arg("split")
+            .arg(fixture("report-small.json"))
+            .arg(file)
+            .args(["--weights", "ecs=10,lambda=90"])
+            .assert()
+            .code(65)
+            .stderr(predicate::str::contains(needle));
+    }
+    verify()
+        .arg("split")
+        .arg(dir.path().join("missing.json"))
+        .args(["--weights", "ecs=10,lambda=90"])
+        .assert()
+        .code(66);
+}
+
+#[test]
+fn the_fixture_judges_and_sources_are_exclusive() {
+    // The fixture sends /dev/small-woodland-creature to ECS, as the
+    // policy's path rule says: with the policy those requests are left out.
+    let policy = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/policy.json");
+    verify()
+        .arg("split")
+        .arg(fixture("report-small.json"))
+        .args(["--policy", policy])
+        .assert()
+        .code(predicate::in_iter([0, 2]))
+        .stdout(predicate::str::contains("windows:"));
+    // Reports and --counts together: a usage error, not a verdict.
+    verify()
+        .arg("split")
+        .arg(fixture("report-small.json"))
+        .args([
+            "--counts",
+            "ecs=1,lambda=9",
+            "--weights",
+            "ecs=10,lambda=90",
+        ])
+        .assert()
+        .code(64);
+    // No source at all.
+    verify()
+        .args(["split", "--weights", "ecs=10,lambda=90"])
+        .assert()
+        .code(64);
+}
+
+#[test]
+fn step_summary_and_junit_are_written() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let summary = dir.path().join("summary.md");
+    std::fs::write(&summary, "# earlier step\n").expect("w");
+    let junit = dir.path().join("junit.xml");
+    verify()
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args([
+            "split",
+            "--counts",
+            "ecs=1300,lambda=8700",
+            "--weights",
+            "ecs=10,lambda=90",
+        ])
+        .arg("--junit")
+        .arg(&junit)
+        .assert()
+        .code(1);
+    let md = std::fs::read_to_string(&summary).expect("summary");
+    assert!(md.starts_with("# earlier step\n"), "appended, not replaced");
+    assert!(md.contains("verify split: FAIL"));
+    assert!(md.contains("| ecs | 10 | 1300 |"));
+    let xml = std::fs::read_to_string(&junit).expect("junit");
+    assert!(xml.contains("failures=\"1\""));
+    assert!(xml.contains("<failure message=\"the split differs"));
+}

@@ -1,0 +1,239 @@
+//! `verify scaling`: instances over time, events, reaction times, checks.
+//!
+//! The scenario: 20 rps for 60 s, 100 rps for 120 s, 20 rps for 120 s, all
+//! to ECS. Two tasks run throughout; two more serve from 90 s to 240 s. So
+//! the load rises at 60 s and falls at 180 s; ECS scales out 2 → 4 at 90 s
+//! (30 s after the rise) and back in 4 → 2 at 240 s (60 s after the fall).
+
+mod common;
+
+use common::{verify, write};
+use predicates::prelude::*;
+use verify::scaling::{Direction, load_changes};
+use verify::synth::{Instance, Scenario};
+use verify::{Expect, ScalingOptions, Verdict, judge_scaling};
+use weighbridge_report::Report;
+
+fn scenario(seed: u64) -> Scenario {
+    let mut s = Scenario::constant(300, 20, &[("ecs", 1.0)], seed);
+    for t in 60..180 {
+        s.rate[t] = 100;
+    }
+    s.instances = [
+        ("task-1", 0, u64::MAX),
+        ("task-2", 0, u64::MAX),
+        ("task-3", 90, 240),
+        ("task-4", 90, 240),
+    ]
+    .iter()
+    .map(|(id, from, to)| Instance {
+        id: (*id).to_owned(),
+        target: "ecs".to_owned(),
+        from: *from,
+        to: *to,
+    })
+    .collect();
+    s
+}
+
+fn report() -> Report {
+    scenario(1).report().expect("report")
+}
+
+fn both(within_s: f64) -> ScalingOptions {
+    ScalingOptions {
+        expect: Expect::Both,
+        within_s,
+        scale_in_within_s: 120.0,
+        ..ScalingOptions::default()
+    }
+}
+
+#[test]
+fn scale_out_and_in_with_reaction_times() {
+    let r = judge_scaling(&report(), &both(60.0));
+    assert_eq!(r.verdict, Verdict::Pass, "{}", r.reason);
+    let ecs = &r.targets[0];
+    assert_eq!(
+        (ecs.initial, ecs.min, ecs.max, ecs.instances_seen),
+        (2, 2, 4, 4)
+    );
+    assert_eq!(ecs.events.len(), 2, "{:?}", ecs.events);
+    let out = &ecs.events[0];
+    assert_eq!((out.direction, out.from, out.to), (Direction::Up, 2, 4));
+    assert_eq!(out.start_s, 90);
+    let back = &ecs.events[1];
+    assert_eq!(
+        (back.direction, back.from, back.to),
+        (Direction::Down, 4, 2)
+    );
+    assert!((239..=241).contains(&back.start_s), "{}", back.start_s);
+    assert_eq!(ecs.scale_out_reactions.len(), 1);
+    assert_eq!(ecs.scale_out_reactions[0].reaction_s, Some(30));
+    let rin = ecs.scale_in_reactions[0]
+        .reaction_s
+        .expect("scale-in reaction");
+    assert!((59..=61).contains(&rin), "{rin}");
+    // The load: a rise at 0 (the run starts), one at 60 s, a fall at 180 s.
+    let kinds: Vec<(Direction, u64)> = r.load.iter().map(|l| (l.direction, l.at_s)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (Direction::Up, 0),
+            (Direction::Up, 60),
+            (Direction::Down, 180)
+        ]
+    );
+}
+
+#[test]
+fn too_slow_a_scale_out_fails() {
+    let r = judge_scaling(&report(), &both(20.0));
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert!(r.reason.contains("scale-out"), "{}", r.reason);
+}
+
+#[test]
+fn limits_and_cooldowns() {
+    let mut o = ScalingOptions {
+        max_instances: Some(3),
+        ..ScalingOptions::default()
+    };
+    assert_eq!(judge_scaling(&report(), &o).verdict, Verdict::Fail);
+    o.max_instances = Some(4);
+    o.min_instances = Some(2);
+    assert_eq!(judge_scaling(&report(), &o).verdict, Verdict::Pass);
+    o.min_instances = Some(3);
+    assert_eq!(judge_scaling(&report(), &o).verdict, Verdict::Fail);
+    // Scale-in 60 s after the fall, but the cooldown says not before 90 s.
+    let o = ScalingOptions {
+        scale_in_not_before_s: 90.0,
+        ..both(60.0)
+    };
+    let r = judge_scaling(&report(), &o);
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert!(r.reason.contains("scale-in"), "{}", r.reason);
+}
+
+#[test]
+fn expect_none_fails_on_any_event() {
+    let o = ScalingOptions {
+        expect: Expect::None,
+        ..ScalingOptions::default()
+    };
+    assert_eq!(judge_scaling(&report(), &o).verdict, Verdict::Fail);
+}
+
+#[test]
+fn no_scale_out_is_a_fail_after_the_deadline_and_inconclusive_before() {
+    let mut s = scenario(2);
+    s.instances.truncate(2); // never scales
+    let r = judge_scaling(&s.report().expect("r"), &both(60.0));
+    assert_eq!(r.verdict, Verdict::Fail, "{}", r.reason);
+    // Deadline 10 min, run ends 4 min after the rise: cannot tell yet.
+    let o = ScalingOptions {
+        expect: Expect::ScaleOut,
+        within_s: 600.0,
+        ..ScalingOptions::default()
+    };
+    let r = judge_scaling(&s.report().expect("r"), &o);
+    assert_eq!(r.verdict, Verdict::Inconclusive, "{}", r.reason);
+}
+
+#[test]
+fn no_load_fall_means_scale_in_is_inconclusive() {
+    let s = Scenario::constant(120, 50, &[("ecs", 1.0)], 3);
+    let o = ScalingOptions {
+        expect: Expect::ScaleIn,
+        ..ScalingOptions::default()
+    };
+    let r = judge_scaling(&s.report().expect("r"), &o);
+    assert_eq!(r.verdict, Verdict::Inconclusive);
+    assert!(r.reason.contains("never showed a fall"), "{}", r.reason);
+}
+
+#[test]
+fn failed_requests_while_scaling_are_counted() {
+    let mut s = scenario(4);
+    s.http_5xx = vec![("ecs".to_owned(), 0.02)];
+    let o = ScalingOptions {
+        max_failed_while_scaling: Some(0),
+        ..ScalingOptions::default()
+    };
+    let r = judge_scaling(&s.report().expect("r"), &o);
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert!(r.targets[0].events.iter().all(|e| e.failed_nearby > 0));
+}
+
+#[test]
+fn a_ramp_is_one_rise() {
+    let series: Vec<f64> = (0..12)
+        .map(|w| {
+            if w < 3 {
+                10.0
+            } else {
+                f64::from(w.min(8)) * 15.0
+            }
+        })
+        .collect();
+    let changes = load_changes(&series, 10, 0.25);
+    let rises: Vec<u64> = changes
+        .iter()
+        .filter(|c| c.direction == Direction::Up)
+        .map(|c| c.at_s)
+        .collect();
+    assert_eq!(rises, vec![0, 30], "{changes:?}");
+    assert_eq!(changes[1].to_rps, 120.0);
+}
+
+#[test]
+fn command_line_json_text_and_exit_codes() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = write(dir.path(), "scaling.json", &report());
+    let out = verify()
+        .arg("scaling")
+        .arg(&path)
+        .args([
+            "--target",
+            "ecs",
+            "--expect",
+            "both",
+            "--within",
+            "1m",
+            "--scale-in-within",
+            "2m",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+    assert_eq!(v["schema"], "weighbridge.verify.scaling/v1");
+    assert_eq!(v["verdict"], "PASS");
+    assert_eq!(v["targets"][0]["events"][0]["from"], 2);
+    assert_eq!(v["targets"][0]["scale_out_reactions"][0]["reaction_s"], 30);
+    verify()
+        .arg("scaling")
+        .arg(&path)
+        .args(["--expect", "scale-out", "--within", "20s"])
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("verdict:  FAIL")
+                .and(predicate::str::contains("scale-out at 90 s")),
+        );
+    verify()
+        .arg("scaling")
+        .arg(&path)
+        .args(["--within", "soon"])
+        .assert()
+        .code(64);
+    verify()
+        .arg("scaling")
+        .arg(dir.path().join("missing.json"))
+        .assert()
+        .code(66);
+}

@@ -74,6 +74,8 @@ pub struct Local {
     /// Processes that serve a target without being one (the Lambda emulator).
     pub helpers: Vec<Proc>,
     pub queue_url: Option<String>,
+    /// The SQS endpoint the targets use (`AWS_ENDPOINT_URL`).
+    pub sqs_endpoint: Option<String>,
     pub sqs: Option<Proc>,
     pub base: String,
     options: Options,
@@ -183,6 +185,10 @@ impl Local {
         std::fs::write(&cfg_path, spec.render()?)?;
         std::fs::write(&spec.weights_map, weights_map(&weights))?;
         let router = start_haproxy(&cfg_path, router_addr, &logs)?;
+        let sqs_endpoint = env
+            .iter()
+            .find(|(k, _)| k == "AWS_ENDPOINT_URL")
+            .map(|(_, v)| v.clone());
         let runtime = RuntimeApi {
             socket: spec.stats_socket.clone(),
             weights_map: spec.weights_map.clone(),
@@ -196,6 +202,7 @@ impl Local {
             targets,
             helpers,
             queue_url,
+            sqs_endpoint,
             sqs,
             base,
             options,

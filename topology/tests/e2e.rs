@@ -1,0 +1,429 @@
+//! The end-to-end statistical assertion, for real: the local topology
+//! (HAProxy generated from the policy, backend processes per label, SQS on
+//! moto) loaded by the loadgen binary and judged by the verify binary. Each
+//! scenario is bounded in time and stops every process it started.
+//! Scenarios run one at a time (they share the machine's two cores).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::Value;
+use topology::local::{Local, Options};
+use weighbridge_policy::Policy;
+use weighbridge_testkit::{Sig, workspace_bin};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn bin_dir() -> PathBuf {
+    // Build (if needed) the binaries the topology and the scenarios run.
+    for b in ["backend", "loadgen", "verify"] {
+        let _ = workspace_bin(b);
+    }
+    workspace_bin("backend")
+        .parent()
+        .expect("bin dir")
+        .to_owned()
+}
+
+fn policy(json: &str) -> (Policy, tempfile::NamedTempFile) {
+    let mut f = tempfile::NamedTempFile::new().expect("temp policy");
+    std::io::Write::write_all(&mut f, json.as_bytes()).expect("write policy");
+    (json.parse().expect("valid policy"), f)
+}
+
+const SPLIT_30_70: &str = r#"{"schema":"weighbridge.policy/v1","targets":{"ecs":30,"canary":70},
+  "path_rules":[{"path":"/small-woodland-creature","target":"ecs"}],
+  "stickiness":{"enabled":false,"duration_seconds":3600},"base_path":"dev"}"#;
+
+fn start(options: Options) -> Local {
+    Local::start(options).unwrap_or_else(|e| panic!("topology did not start: {e:#}"))
+}
+
+fn loadgen(args: &[&str], out: &Path) -> Value {
+    let status = Command::new(bin_dir().join("loadgen"))
+        .args(args)
+        .args(["--quiet", "--out"])
+        .arg(out)
+        .status()
+        .expect("run loadgen");
+    assert!(status.success(), "loadgen failed: {status}");
+    serde_json::from_str(&std::fs::read_to_string(out).expect("report")).expect("report JSON")
+}
+
+/// Runs `verify ARGS --format json`; returns (exit code, JSON verdict).
+fn verify(args: &[&str]) -> (i32, Value) {
+    let out = Command::new(bin_dir().join("verify"))
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .expect("run verify");
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "verify printed no JSON ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), json)
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// 1 and 2: the split as configured PASSes with the power printed; the
+/// router drawing 40/60 while the policy says 30/70 FAILs; a path rule
+/// routed to the wrong target FAILs.
+#[test]
+fn split_passes_as_configured_and_fails_when_the_router_disagrees() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (p, pfile) = policy(SPLIT_30_70);
+    let pol = path_str(pfile.path());
+
+    // As configured: 500 rps for 12 s, N = 6000.
+    let local = start(Options::new(p.clone(), bin_dir()));
+    let report = dir.path().join("ok.json");
+    let r = loadgen(
+        &[
+            "--url",
+            &local.url(""),
+            "--path",
+            "/host:19,/small-woodland-creature:1",
+            "--rps",
+            "500",
+            "--duration",
+            "12s",
+        ],
+        &report,
+    );
+    local.stop();
+    assert_eq!(r["totals"]["failed"], 0, "{}", r["totals"]);
+    let (code, v) = verify(&[
+        "split",
+        path_str(&report),
+        "--policy",
+        pol,
+        "--tolerance",
+        "3",
+    ]);
+    println!(
+        "as configured: N = {}, power = {}, p = {}, verdict {}",
+        v["n"], v["power"]["achieved"], v["p_value"], v["verdict"]
+    );
+    assert_eq!((code, v["verdict"].as_str()), (0, Some("PASS")), "{v:#}");
+    assert!(
+        v["power"]["achieved"].as_f64().is_some_and(|p| p >= 0.8),
+        "{v:#}"
+    );
+    assert!(
+        v["rule_routed"].as_u64().is_some_and(|n| n > 100),
+        "rule-path requests left out of the weighted test: {v:#}"
+    );
+
+    // The router draws 40/60; the policy (and so the expectation) says 30/70.
+    let mut o = Options::new(p.clone(), bin_dir());
+    o.router_weights = Some(vec![("ecs".into(), 40), ("canary".into(), 60)]);
+    let local = start(o);
+    let report = dir.path().join("skewed.json");
+    loadgen(
+        &[
+            "--url",
+            &local.url("/host"),
+            "--rps",
+            "500",
+            "--duration",
+            "8s",
+        ],
+        &report,
+    );
+    local.stop();
+    let (code, v) = verify(&[
+        "split",
+        path_str(&report),
+        "--policy",
+        pol,
+        "--tolerance",
+        "3",
+    ]);
+    assert_eq!((code, v["verdict"].as_str()), (1, Some("FAIL")), "{v:#}");
+
+    // A router whose path rule sends the creature to canary: a leak.
+    let (wrong, _wfile) =
+        policy(&SPLIT_30_70.replace(r#""target":"ecs"}]"#, r#""target":"canary"}]"#));
+    let local = start(Options::new(wrong, bin_dir()));
+    let report = dir.path().join("leak.json");
+    loadgen(
+        &[
+            "--url",
+            &local.url(""),
+            "--path",
+            "/host:9,/small-woodland-creature:1",
+            "--rps",
+            "200",
+            "--duration",
+            "3s",
+        ],
+        &report,
+    );
+    local.stop();
+    let (code, v) = verify(&[
+        "split",
+        path_str(&report),
+        "--policy",
+        pol,
+        "--tolerance",
+        "3",
+    ]);
+    assert_eq!((code, v["verdict"].as_str()), (1, Some("FAIL")), "{v:#}");
+    let leak = &v["leaks"][0];
+    assert_eq!(leak["target"], "canary", "{v:#}");
+    assert_eq!(leak["kind"]["kind"], "path_rule", "{v:#}");
+}
+
+/// 3: stickiness on: verify judges clients and PASSes; judged per request
+/// without the stickiness flag, the clients' dispersion shows.
+#[test]
+fn sticky_clients_are_judged_by_client() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sticky_json = SPLIT_30_70.replace(r#""enabled":false"#, r#""enabled":true"#);
+    let (p, pfile) = policy(&sticky_json);
+    let local = start(Options::new(p, bin_dir()));
+    let report = dir.path().join("sticky.json");
+    let r = loadgen(
+        &[
+            "--url",
+            &local.url("/host"),
+            "--rps",
+            "800",
+            "--duration",
+            "6s",
+            "--clients",
+            "600",
+        ],
+        &report,
+    );
+    local.stop();
+    assert_eq!(r["totals"]["failed"], 0);
+    let clients = r["clients"].as_object().expect("clients in the report");
+    let switched = clients
+        .values()
+        .filter(|c| c["targets"].as_object().is_some_and(|t| t.len() > 1))
+        .count();
+    assert!(
+        switched <= clients.len() / 20,
+        "{switched} of {} clients switched target: stickiness is broken",
+        clients.len()
+    );
+
+    let (code, v) = verify(&[
+        "split",
+        path_str(&report),
+        "--policy",
+        path_str(pfile.path()),
+        "--tolerance",
+        "8",
+    ]);
+    assert_eq!(v["unit"], "clients", "{v:#}");
+    assert_eq!((code, v["verdict"].as_str()), (0, Some("PASS")), "{v:#}");
+
+    // The same data judged per request (weights only, no stickiness): the
+    // heterogeneity across clients is far beyond independent routing.
+    let (_, v) = verify(&[
+        "split",
+        path_str(&report),
+        "--weights",
+        "ecs=30,canary=70",
+        "--tolerance",
+        "8",
+    ]);
+    assert_eq!(v["unit"], "requests", "{v:#}");
+    let het = &v["clients"]["heterogeneity"];
+    assert!(
+        het["dispersion"].as_f64().is_some_and(|d| d > 3.0),
+        "no client dispersion shown: {v:#}"
+    );
+}
+
+/// 4: a second `ecs` instance added in the middle of a run is seen as a
+/// scale-out within a few seconds; with none added, none is reported.
+#[test]
+fn scale_out_is_seen_when_it_happens() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (p, _pfile) =
+        policy(r#"{"schema":"weighbridge.policy/v1","targets":{"ecs":100},"base_path":"dev"}"#);
+    let mut o = Options::new(p.clone(), bin_dir());
+    o.instances.insert("ecs".into(), 1);
+    let mut local = start(o);
+    let report = dir.path().join("scale.json");
+    let url = local.url("/host");
+    let out = report.clone();
+    let load =
+        std::thread::spawn(move || loadgen(&["--url", &url, "--stages", "1s:200,11s:200"], &out));
+    std::thread::sleep(Duration::from_secs(5));
+    local.add_instance("ecs").expect("add an instance");
+    load.join().expect("loadgen thread");
+    local.stop();
+    let (code, v) = verify(&[
+        "scaling",
+        path_str(&report),
+        "--target",
+        "ecs",
+        "--expect",
+        "scale-out",
+        "--within",
+        "10s",
+        "--window",
+        "1s",
+    ]);
+    assert_eq!((code, v["verdict"].as_str()), (0, Some("PASS")), "{v:#}");
+    let events = v["targets"][0]["events"].as_array().expect("events");
+    assert_eq!(events.len(), 1, "{v:#}");
+    let at = events[0]["start_s"].as_u64().expect("start_s");
+    assert!(
+        (4..=8).contains(&at),
+        "scale-out seen at {at} s; the instance was added at about 5 s: {v:#}"
+    );
+    assert_eq!(
+        (events[0]["from"].as_u64(), events[0]["to"].as_u64()),
+        (Some(1), Some(2))
+    );
+
+    let mut o = Options::new(p, bin_dir());
+    o.instances.insert("ecs".into(), 1);
+    let local = start(o);
+    let report = dir.path().join("flat.json");
+    loadgen(
+        &["--url", &local.url("/host"), "--stages", "1s:200,7s:200"],
+        &report,
+    );
+    local.stop();
+    let (code, v) = verify(&[
+        "scaling",
+        path_str(&report),
+        "--target",
+        "ecs",
+        "--expect",
+        "none",
+        "--window",
+        "1s",
+    ]);
+    assert_eq!((code, v["verdict"].as_str()), (0, Some("PASS")), "{v:#}");
+    assert!(
+        v["targets"][0]["events"]
+            .as_array()
+            .is_some_and(Vec::is_empty),
+        "{v:#}"
+    );
+}
+
+/// 5: an `ecs` instance sent SIGTERM mid-run drains and is replaced:
+/// not one request fails.
+#[test]
+fn rolling_restart_fails_no_request() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (p, _pfile) =
+        policy(r#"{"schema":"weighbridge.policy/v1","targets":{"ecs":100},"base_path":"dev"}"#);
+    let mut local = start(Options::new(p, bin_dir()));
+    let report = dir.path().join("restart.json");
+    let url = local.url("/host");
+    let out = report.clone();
+    let load = std::thread::spawn(move || {
+        loadgen(&["--url", &url, "--rps", "300", "--duration", "10s"], &out)
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let old = &mut local.targets.get_mut("ecs").expect("ecs")[0];
+    old.signal(Sig::SIGTERM).expect("SIGTERM");
+    let status = old
+        .wait_exit(Duration::from_secs(10))
+        .expect("the old instance drains and exits");
+    assert!(status.success());
+    local.add_instance("ecs").expect("replacement instance");
+    let r = load.join().expect("loadgen thread");
+    local.stop();
+    assert_eq!(r["totals"]["failed"], 0, "{}", r["totals"]);
+    assert_eq!(r["totals"]["dropped"], 0);
+    assert!(
+        r["hosts"].as_object().is_some_and(|h| h.len() == 3),
+        "old, other and replacement: {}",
+        r["hosts"]
+    );
+}
+
+/// 6: `POST /send-to-sqs` through the router: every 200 is a message in
+/// the queue, read back.
+#[test]
+fn send_to_sqs_through_the_router_loses_nothing() {
+    let _serial = serial();
+    let (p, _pfile) = policy(SPLIT_30_70);
+    let mut o = Options::new(p, bin_dir());
+    o.sqs = true;
+    let local = start(o);
+    let queue = local.queue_url.clone().expect("queue");
+    let endpoint = local.sqs_endpoint.clone().expect("SQS endpoint");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (sent, received) = rt.block_on(async {
+        let http = reqwest::Client::new();
+        let mut sent = std::collections::BTreeSet::new();
+        for i in 0..30 {
+            let body = format!(r#"{{"order":{i}}}"#);
+            let resp = http
+                .post(local.url("/send-to-sqs"))
+                .body(body.clone())
+                .send()
+                .await
+                .expect("POST");
+            assert_eq!(resp.status(), 200, "{:?}", resp.text().await);
+            sent.insert(body);
+        }
+        let creds = aws_sdk_sqs::config::Credentials::new("local", "local", None, None, "test");
+        let conf = aws_sdk_sqs::Config::builder()
+            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+            .endpoint_url(&endpoint)
+            .credentials_provider(creds)
+            .build();
+        let sqs = aws_sdk_sqs::Client::from_conf(conf);
+        let mut received = std::collections::BTreeSet::new();
+        loop {
+            let out = sqs
+                .receive_message()
+                .queue_url(&queue)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .send()
+                .await
+                .expect("receive");
+            let msgs = out.messages.unwrap_or_default();
+            if msgs.is_empty() {
+                break;
+            }
+            for m in msgs {
+                received.insert(m.body().unwrap_or_default().to_owned());
+                sqs.delete_message()
+                    .queue_url(&queue)
+                    .receipt_handle(m.receipt_handle().unwrap_or_default())
+                    .send()
+                    .await
+                    .expect("delete");
+            }
+        }
+        (sent, received)
+    });
+    local.stop();
+    assert_eq!(sent, received);
+}

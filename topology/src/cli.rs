@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -47,9 +47,15 @@ pub struct RenderArgs {
     /// Address the router listens on.
     #[arg(long, default_value = "0.0.0.0:8080")]
     pub bind: SocketAddr,
-    /// Directory the runtime socket and weights map live in at run time.
-    #[arg(long, default_value = "/usr/local/etc/haproxy")]
-    pub runtime_dir: PathBuf,
+    /// Where the weights map is at run time (for `set map`).
+    #[arg(long, default_value = "/usr/local/etc/haproxy/weights.map")]
+    pub weights_map: PathBuf,
+    /// Where HAProxy creates its runtime API socket.
+    #[arg(long, default_value = "/var/run/haproxy/admin.sock")]
+    pub socket: PathBuf,
+    /// DNS server for re-resolving server names (Docker: 127.0.0.11:53).
+    #[arg(long)]
+    pub resolver: Option<String>,
     /// Where to write haproxy.cfg and weights.map.
     #[arg(long)]
     pub out_dir: PathBuf,
@@ -170,7 +176,10 @@ pub fn render(args: &RenderArgs) -> anyhow::Result<()> {
             label,
         })
         .collect();
-    let spec = RouterSpec::from_policy(&policy, args.bind, &args.runtime_dir, groups)?;
+    let mut spec = RouterSpec::from_policy(&policy, args.bind, Path::new("."), groups)?;
+    spec.weights_map = args.weights_map.clone();
+    spec.stats_socket = args.socket.clone();
+    spec.resolver = args.resolver.clone();
     std::fs::create_dir_all(&args.out_dir)?;
     std::fs::write(args.out_dir.join("haproxy.cfg"), spec.render()?)?;
     std::fs::write(

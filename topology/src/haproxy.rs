@@ -57,6 +57,10 @@ pub struct RouterSpec {
     pub groups: Vec<Group>,
     /// Health-check interval in milliseconds (ALB: 5–300 s; locally faster).
     pub check_interval_ms: u64,
+    /// A DNS server to re-resolve server names with (Docker's is
+    /// `127.0.0.11:53`), so the router starts before its targets exist and
+    /// follows them when they are recreated.
+    pub resolver: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +86,7 @@ impl RouterSpec {
             rules: alb_listener_rules(policy),
             groups,
             check_interval_ms: 500,
+            resolver: None,
         })
     }
 
@@ -119,6 +124,12 @@ impl RouterSpec {
         }
         let mut c = String::new();
         self.global(&mut c);
+        if let Some(ns) = &self.resolver {
+            let _ = writeln!(
+                c,
+                "resolvers dns\n    nameserver dns1 {ns}\n    hold valid 5s\n"
+            );
+        }
         self.frontend(&mut c);
         for g in &self.groups {
             self.backend(&mut c, g);
@@ -235,9 +246,14 @@ defaults
     balance roundrobin
     option httpchk GET {health}
     http-check expect status 200
-    default-server inter {ms}ms fastinter {ms}ms fall 2 rise 2",
+    default-server inter {ms}ms fastinter {ms}ms fall 2 rise 2{dns}",
             label = g.label,
             ms = self.check_interval_ms,
+            dns = if self.resolver.is_some() {
+                " resolvers dns init-addr last,libc,none"
+            } else {
+                ""
+            },
         );
         if let Some(prefix) = &g.path_prefix {
             let _ = writeln!(c, "    http-request set-path {prefix}%[path]");

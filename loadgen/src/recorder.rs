@@ -65,6 +65,10 @@ struct State {
     lag: Option<Histogram<u64>>,
     /// Set when the run is over: late results are ignored (already counted).
     closed: bool,
+    /// Histograms of finished seconds, reset for reuse: a run allocates a
+    /// timeout's worth of them once instead of one per second, which keeps
+    /// the heap from growing (fragmenting) over a long run.
+    spare: Vec<Histogram<u64>>,
 }
 
 /// A consistent view for the progress display.
@@ -136,7 +140,8 @@ impl Recorder {
     /// A request came due at `due`: it was sent (`sent`) or dropped.
     pub fn dispatched(&self, due: Instant, sent: bool) {
         let sec = second_of(due.saturating_duration_since(self.start));
-        let mut st = self.lock();
+        let mut guard = self.lock();
+        let st = &mut *guard;
         if st.closed {
             return;
         }
@@ -144,8 +149,11 @@ impl Recorder {
         s.scheduled += 1;
         if sent {
             s.sent += 1;
-            if s.histogram.is_none() {
-                s.histogram = Histogram::new(SECOND_DIGITS).ok();
+            if s.histogram.is_none() && !s.done {
+                s.histogram = st
+                    .spare
+                    .pop()
+                    .or_else(|| Histogram::new(SECOND_DIGITS).ok());
             }
         } else {
             s.dropped += 1;
@@ -247,7 +255,7 @@ impl Recorder {
             if !over || s.in_flight() > 0 {
                 break;
             }
-            finalize(s);
+            finalize(s, &mut st.spare);
             st.finalized += 1;
         }
     }
@@ -293,8 +301,9 @@ impl Recorder {
         }
         st.failures.other += abandoned;
         for s in &mut st.seconds[st.finalized..] {
-            finalize(s);
+            finalize(s, &mut st.spare);
         }
+        st.spare.clear();
         st.finalized = st.seconds.len();
 
         let mut totals = Totals {
@@ -383,12 +392,13 @@ impl Recorder {
     }
 }
 
-fn finalize(s: &mut SecondAcc) {
+fn finalize(s: &mut SecondAcc, spare: &mut Vec<Histogram<u64>>) {
     if !s.done {
-        s.latency = s
-            .histogram
-            .take()
-            .and_then(|h| SecondLatency::from_histogram(&h));
+        if let Some(mut h) = s.histogram.take() {
+            s.latency = SecondLatency::from_histogram(&h);
+            h.reset();
+            spare.push(h);
+        }
         s.done = true;
     }
 }
@@ -542,6 +552,11 @@ mod tests {
         let st = r.lock();
         let live = st.seconds.iter().filter(|s| s.histogram.is_some()).count();
         assert!(live <= 1, "{live} per-second histograms still held");
+        assert!(
+            st.spare.len() <= 2,
+            "{} spare histograms: they are reused, not piled up",
+            st.spare.len()
+        );
         assert_eq!(st.finalized, 90);
     }
 }

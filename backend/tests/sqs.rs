@@ -11,14 +11,7 @@ use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use support::{Moto, Process, Sig as Signal, aws_env};
 
 async fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
-    let creds = aws_sdk_sqs::config::Credentials::new("testing", "testing", None, None, "test");
-    let conf = aws_sdk_sqs::Config::builder()
-        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(creds)
-        .build();
-    aws_sdk_sqs::Client::from_conf(conf)
+    weighbridge_testkit::sqs_client(endpoint)
 }
 
 async fn create_queue(client: &aws_sdk_sqs::Client, name: &str) -> String {

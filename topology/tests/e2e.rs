@@ -390,14 +390,7 @@ fn send_to_sqs_through_the_router_loses_nothing() {
             assert_eq!(resp.status(), 200, "{:?}", resp.text().await);
             sent.insert(body);
         }
-        let creds = aws_sdk_sqs::config::Credentials::new("local", "local", None, None, "test");
-        let conf = aws_sdk_sqs::Config::builder()
-            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-            .endpoint_url(&endpoint)
-            .credentials_provider(creds)
-            .build();
-        let sqs = aws_sdk_sqs::Client::from_conf(conf);
+        let sqs = weighbridge_testkit::sqs_client(&endpoint);
         let mut received = std::collections::BTreeSet::new();
         loop {
             let out = sqs

@@ -11,7 +11,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /lambda /usr/local/bin/lambda
-ENV AWS_LAMBDA_FUNCTION_NAME=lambda \
+ENV AWS_LAMBDA_FUNCTION_NAME=_ \
     AWS_LAMBDA_FUNCTION_VERSION=1 \
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512 \
     AWS_LAMBDA_LOG_STREAM_NAME=local/lambda-1 \

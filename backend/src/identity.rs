@@ -76,7 +76,12 @@ impl Identity {
             .clone()
             .filter(|s| !s.is_empty())
             .or_else(|| ecs.as_ref().map(|t| task_id(&t.task_arn).to_owned()))
-            .or_else(|| lambda.as_ref().map(|l| l.log_stream.clone()))
+            .or_else(|| {
+                lambda
+                    .as_ref()
+                    .map(|l| l.log_stream.clone())
+                    .filter(|s| !s.is_empty())
+            })
             .unwrap_or_else(|| format!("{hostname}-{}", std::process::id()));
         Self {
             label: config
@@ -181,6 +186,17 @@ mod tests {
         let id = Identity::from_parts(&config, "ecs", Some(ecs), None);
         assert_eq!(id.instance, "ecs-1");
         assert_eq!(id.label, "canary");
+        let no_stream = LambdaFunction {
+            function_name: "f".into(),
+            function_version: "1".into(),
+            memory_mb: None,
+            log_stream: String::new(),
+        };
+        let id = Identity::from_parts(&Config::defaults(), "lambda", None, Some(no_stream));
+        assert!(
+            !id.instance.is_empty(),
+            "an empty log stream is no instance id"
+        );
         let local = Identity::from_parts(&Config::defaults(), "ecs", None, None);
         assert!(
             local

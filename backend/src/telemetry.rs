@@ -4,11 +4,13 @@
 //! so the same trace shows in X-Ray behind the ADOT collector, and an
 //! `X-Amzn-Trace-Id` header (or W3C `traceparent`) continues the caller's trace.
 
-use axum::http::Request;
+use axum::http::{HeaderMap, HeaderValue, Request};
 use opentelemetry::propagation::TextMapCompositePropagator;
+use opentelemetry::propagation::TextMapPropagator as _;
+use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_aws::trace::{XrayIdGenerator, XrayPropagator};
-use opentelemetry_http::HeaderExtractor;
+use opentelemetry_http::{HeaderExtractor, HeaderInjector};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -108,4 +110,32 @@ pub fn request_span<B>(request: &Request<B>) -> tracing::Span {
     // Fails only when no OpenTelemetry layer is installed: nothing to parent.
     let _ = span.set_parent(parent);
     span
+}
+
+/// Parents `span` to the trace an `X-Amzn-Trace-Id` value names
+/// (`Root=...;Parent=...;Sampled=...`), as the Lambda runtime hands it to
+/// every invocation. A value that is not a valid X-Ray header leaves the span
+/// a root, as does a process with no OpenTelemetry layer.
+pub fn set_xray_parent(span: &tracing::Span, trace_header: &str) {
+    let Ok(value) = HeaderValue::from_str(trace_header) else {
+        return;
+    };
+    let mut carrier = HeaderMap::new();
+    carrier.insert("x-amzn-trace-id", value);
+    let parent = XrayPropagator::default().extract(&HeaderExtractor(&carrier));
+    let _ = span.set_parent(parent);
+}
+
+/// Writes the current span's trace context into `headers` (`x-amzn-trace-id`
+/// and `traceparent`, through the global propagators), replacing what was
+/// there, so that the [`request_span`] of a request handed on in-process is a
+/// child of the current span. Does nothing when no span is being traced.
+pub fn inject_current_context(headers: &mut HeaderMap) {
+    let cx = tracing::Span::current().context();
+    if !cx.span().span_context().is_valid() {
+        return;
+    }
+    opentelemetry::global::get_text_map_propagator(|p| {
+        p.inject_context(&cx, &mut HeaderInjector(headers));
+    });
 }

@@ -40,7 +40,7 @@ pub struct Server {
 pub struct Group {
     pub label: String,
     pub servers: Vec<Server>,
-    /// Prepended to the request path, e.g. `/lambda-url/lambda` for a Lambda
+    /// Prepended to the request path, e.g. `/lambda-url/_` for a Lambda
     /// behind `cargo lambda watch` (which serves function URLs there).
     pub path_prefix: Option<String>,
 }
@@ -316,7 +316,7 @@ mod tests {
                     name: format!("{}1", t.label),
                     address: "127.0.0.1:1".into(),
                 }],
-                path_prefix: (t.label == "lambda").then(|| "/lambda-url/lambda".to_owned()),
+                path_prefix: (t.label == "lambda").then(|| "/lambda-url/_".to_owned()),
             })
             .collect();
         RouterSpec::from_policy(
@@ -349,8 +349,8 @@ mod tests {
         assert!(cfg.contains("acl rule_path_0 path_beg /dev/small-woodland-creature/\n"));
         assert!(cfg.contains("acl rule_weighted path_beg /dev/\n"));
         assert!(cfg.contains("http-request return status 404"));
-        assert!(cfg.contains("http-request set-path /lambda-url/lambda%[path]"));
-        assert!(cfg.contains("option httpchk GET /lambda-url/lambda/health"));
+        assert!(cfg.contains("http-request set-path /lambda-url/_%[path]"));
+        assert!(cfg.contains("option httpchk GET /lambda-url/_/health"));
         assert!(cfg.contains("Max-Age=3600"));
         assert!(!cfg.contains("//"), "no doubled slashes in paths:\n{cfg}");
     }

@@ -11,8 +11,9 @@ use anyhow::{Context, bail};
 
 use crate::process::{Proc, free_port, wait_for_port};
 
-/// The function name the emulator routes `/lambda-url/lambda/...` to.
-pub const FUNCTION_NAME: &str = "lambda";
+/// The function name the emulator gives the one function it serves with
+/// `--only-lambda-apis`: its function URLs are `/lambda-url/_/...`.
+pub const FUNCTION_NAME: &str = "_";
 
 /// How the `lambda` label runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,17 +33,19 @@ impl Default for LambdaRuntime {
     }
 }
 
-/// What `start` returns: the emulator, the function, the address the router
-/// sends to, and the path prefix it prepends.
-pub type Started = (Vec<Proc>, Proc, SocketAddr, Option<String>);
+/// The runtime emulator, running.
+#[derive(Debug)]
+pub struct Emulator {
+    pub proc: Proc,
+    /// Where it serves the Runtime API and function URLs.
+    pub addr: SocketAddr,
+    /// The `AWS_LAMBDA_*` variables it printed for the function.
+    pub vars: Vec<(String, String)>,
+}
 
 impl LambdaRuntime {
-    pub fn start(
-        &self,
-        bin_dir: &Path,
-        env: &[(String, String)],
-        logs: &Path,
-    ) -> anyhow::Result<Started> {
+    /// Starts `cargo lambda watch --only-lambda-apis` on a free port.
+    pub fn start_emulator(&self, logs: &Path) -> anyhow::Result<Emulator> {
         let cargo_lambda = match self {
             Self::Emulator { cargo_lambda } => cargo_lambda,
             Self::Unavailable(why) => bail!("the policy has a `lambda` target but {why}"),
@@ -56,11 +59,13 @@ impl LambdaRuntime {
         )?;
         std::fs::write(project.join("src/main.rs"), "fn main() {}\n")?;
         let port = free_port()?;
+        // Its messages go to stderr: fold them into stdout to read them.
         let script = "cd \"$1\" && shift && exec \"$@\" 2>&1";
         let cl = cargo_lambda.to_string_lossy();
         let project_s = project.to_string_lossy();
         let port_s = port.to_string();
-        let mut emulator = Proc::spawn(
+        let log = logs.join("lambda-emulator.log");
+        let mut proc = Proc::spawn(
             "cargo-lambda",
             Path::new("sh"),
             &[
@@ -78,11 +83,11 @@ impl LambdaRuntime {
                 &port_s,
             ],
             &[],
-            Some(&logs.join("lambda-emulator.log")),
+            Some(&log),
         )
         .with_context(|| format!("starting {cl}"))?;
         let mut vars: Vec<(String, String)> = Vec::new();
-        let found = emulator.wait_for_line(
+        let found = proc.wait_for_line(
             Duration::from_secs(30),
             "print the AWS_LAMBDA_* variables",
             |line| {
@@ -94,42 +99,63 @@ impl LambdaRuntime {
                 line.contains("starting Runtime server").then_some(())
             },
         );
-        if found.is_err() {
+        if found.is_err() || !vars.iter().any(|(k, _)| k == "AWS_LAMBDA_RUNTIME_API") {
             bail!(
-                "the Lambda emulator did not start: is cargo-lambda installed (`pip install cargo-lambda`, or run scripts/setup; set CARGO_LAMBDA to its path)? See {}",
-                logs.join("lambda-emulator.log").display()
+                "the Lambda emulator did not start: is cargo-lambda installed (`pip install cargo-lambda`, \
+                 or run scripts/setup; CARGO_LAMBDA names it)? See {}",
+                log.display()
             );
         }
-        if !vars.iter().any(|(k, _)| k == "AWS_LAMBDA_RUNTIME_API") {
-            bail!("the Lambda emulator printed no AWS_LAMBDA_RUNTIME_API");
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        if !wait_for_port(addr, Duration::from_secs(10)) {
+            bail!("the Lambda emulator does not listen on {addr}");
         }
-        let mut all: Vec<(&str, &str)> =
-            env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        for (k, v) in &vars {
-            if k != "AWS_LAMBDA_FUNCTION_NAME" {
-                all.push((k, v));
-            }
-        }
-        all.push(("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME));
-        all.push(("AWS_LAMBDA_LOG_STREAM_NAME", "local/lambda-1"));
-        all.push(("RUST_LOG", "info"));
-        let exe = bin_dir.join("lambda");
+        Ok(Emulator { proc, addr, vars })
+    }
+}
+
+impl Emulator {
+    /// One of the variables the emulator printed.
+    pub fn var(&self, key: &str) -> Option<&str> {
+        self.vars
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The function URL of `path` (`/lambda-url/_/...`).
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}{path}", self.addr, self.path_prefix())
+    }
+
+    /// What the router prepends for the `lambda` group.
+    pub fn path_prefix(&self) -> String {
+        format!("/lambda-url/{FUNCTION_NAME}")
+    }
+
+    /// Runs the function binary `exe` against this emulator, with `env`
+    /// added to what the emulator printed. `AWS_LAMBDA_LOG_STREAM_NAME`
+    /// (which real Lambda sets and the emulator does not) defaults to
+    /// `local/lambda-1`.
+    pub fn start_function(
+        &self,
+        exe: &Path,
+        env: &[(String, String)],
+        log: Option<&Path>,
+    ) -> anyhow::Result<Proc> {
         if !exe.exists() {
             bail!(
                 "{} not found: build it with `cargo build --release -p lambda`",
                 exe.display()
             );
         }
-        let function = Proc::spawn("lambda", &exe, &[], &all, Some(&logs.join("lambda-1.log")))?;
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        if !wait_for_port(addr, Duration::from_secs(10)) {
-            bail!("the Lambda emulator does not listen on {addr}");
-        }
-        Ok((
-            vec![emulator],
-            function,
-            addr,
-            Some(format!("/lambda-url/{FUNCTION_NAME}")),
-        ))
+        let mut all: Vec<(&str, &str)> = vec![
+            ("RUST_LOG", "info"),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", "local/lambda-1"),
+        ];
+        all.extend(self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        // The caller's settings win (the last value of a variable counts).
+        all.extend(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        Ok(Proc::spawn("lambda", exe, &[], &all, log)?)
     }
 }

@@ -137,15 +137,19 @@ impl Local {
             let mut servers = Vec::new();
             let mut path_prefix = None;
             if label == "lambda" {
-                let (emulator, function, addr, prefix) =
-                    options.lambda.start(&options.bin_dir, &env, &logs)?;
-                helpers.extend(emulator);
-                procs.push(function);
+                let emulator = options.lambda.start_emulator(&logs)?;
+                let function = emulator.start_function(
+                    &options.bin_dir.join("lambda"),
+                    &env,
+                    Some(&logs.join("lambda-1.log")),
+                )?;
                 servers.push(Server {
                     name: "lambda1".into(),
-                    address: addr.to_string(),
+                    address: emulator.addr.to_string(),
                 });
-                path_prefix = prefix;
+                path_prefix = Some(emulator.path_prefix());
+                helpers.push(emulator.proc);
+                procs.push(function);
             } else {
                 for i in 1..=options.count(&label) {
                     let p = start_backend(

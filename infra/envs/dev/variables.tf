@@ -21,13 +21,13 @@ variable "image_tag" {
 }
 
 variable "lambda_zip_path" {
-  description = "Lambda zip; null: target/lambda/lambda/bootstrap.zip from `cargo lambda build --release --output-format zip -p lambda`."
+  description = "Lambda zip; null: target/lambda/lambda/bootstrap.zip from `cargo lambda build --profile lambda --config lambda/profile.toml --features small --output-format zip -p lambda`."
   type        = string
   default     = null
 }
 
 variable "lambda_architecture" {
-  description = "x86_64 (what `cargo lambda build --release --output-format zip -p lambda` builds) or arm64 (with --arm64)."
+  description = "x86_64 (what `cargo lambda build --profile lambda --config lambda/profile.toml --features small --output-format zip -p lambda` builds) or arm64 (with --arm64)."
   type        = string
   default     = "x86_64"
 }

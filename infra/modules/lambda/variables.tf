@@ -4,7 +4,7 @@ variable "name" {
 }
 
 variable "zip_path" {
-  description = "The zip cargo-lambda builds: `cargo lambda build --release --output-format zip -p lambda` writes target/lambda/lambda/bootstrap.zip."
+  description = "The zip cargo-lambda builds: `cargo lambda build --profile lambda --config lambda/profile.toml --features small --output-format zip -p lambda` writes target/lambda/lambda/bootstrap.zip."
   type        = string
 }
 

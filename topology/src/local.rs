@@ -148,6 +148,9 @@ impl Local {
                     address: emulator.addr.to_string(),
                 });
                 path_prefix = Some(emulator.path_prefix());
+                let mut function = function;
+                // The function listens nowhere; it is reached through the emulator.
+                function.addr = emulator.addr;
                 helpers.push(emulator.proc);
                 procs.push(function);
             } else {

@@ -24,7 +24,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 
 fn bin_dir() -> PathBuf {
     // Build (if needed) the binaries the topology and the scenarios run.
-    for b in ["backend", "loadgen", "verify"] {
+    for b in ["backend", "lambda", "loadgen", "verify"] {
         let _ = workspace_bin(b);
     }
     workspace_bin("backend")
@@ -187,6 +187,57 @@ fn split_passes_as_configured_and_fails_when_the_router_disagrees() {
     let leak = &v["leaks"][0];
     assert_eq!(leak["target"], "canary", "{v:#}");
     assert_eq!(leak["kind"]["kind"], "path_rule", "{v:#}");
+}
+
+/// 1, with the real policy: config/policy.json (ecs 10, lambda 90, the
+/// seeds' path rules), the Lambda binary under `cargo lambda watch`.
+#[test]
+fn the_configured_policy_passes_with_the_lambda_under_its_emulator() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("root")
+        .to_owned();
+    let pol = root.join("config/policy.json");
+    let local = start(Options::new(Policy::load(&pol).expect("policy"), bin_dir()));
+    let report = dir.path().join("lambda.json");
+    let r = loadgen(
+        &[
+            "--url",
+            &local.url(""),
+            "--path",
+            "/host:18,/small-woodland-creature:1,/ice-cream-flavor:1",
+            "--rps",
+            "300",
+            "--duration",
+            "20s",
+        ],
+        &report,
+    );
+    local.stop();
+    assert_eq!(r["totals"]["failed"], 0, "{}", r["totals"]);
+    assert!(
+        r["hosts"]
+            .as_object()
+            .is_some_and(|h| h.values().any(|x| x["target"] == "lambda")),
+        "{}",
+        r["hosts"]
+    );
+    let (code, v) = verify(&[
+        "split",
+        path_str(&report),
+        "--policy",
+        path_str(&pol),
+        "--tolerance",
+        "2",
+    ]);
+    println!(
+        "config/policy.json: N = {}, power = {}, p = {}, verdict {}",
+        v["n"], v["power"]["achieved"], v["p_value"], v["verdict"]
+    );
+    assert_eq!((code, v["verdict"].as_str()), (0, Some("PASS")), "{v:#}");
+    assert!(v["leaks"].as_array().is_some_and(Vec::is_empty), "{v:#}");
 }
 
 /// 3: stickiness on: verify judges clients and PASSes; judged per request

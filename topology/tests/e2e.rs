@@ -240,6 +240,61 @@ fn the_configured_policy_passes_with_the_lambda_under_its_emulator() {
     assert!(v["leaks"].as_array().is_some_and(Vec::is_empty), "{v:#}");
 }
 
+/// Weights change while the router runs (runtime API, no reload): a
+/// progressive rollout 50 → 0 → 100 moves the traffic, and no request fails.
+#[test]
+fn weights_change_live_without_failing_a_request() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (p, _pfile) =
+        policy(&SPLIT_30_70.replace(r#""ecs":30,"canary":70"#, r#""ecs":50,"canary":50"#));
+    let local = start(Options::new(p, bin_dir()));
+    let url = local.url("/host");
+    let out = dir.path().join("rollout.json");
+    let run = out.clone();
+    let load = std::thread::spawn(move || {
+        loadgen(&["--url", &url, "--rps", "200", "--duration", "9s"], &run)
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    local
+        .set_weights(&[("ecs".into(), 0), ("canary".into(), 100)])
+        .expect("set weights");
+    std::thread::sleep(Duration::from_secs(3));
+    local
+        .set_weights(&[("ecs".into(), 100), ("canary".into(), 0)])
+        .expect("set weights");
+    let r = load.join().expect("loadgen thread");
+    local.stop();
+    assert_eq!(r["totals"]["failed"], 0, "{}", r["totals"]);
+    let per_second: Vec<(u64, u64)> = r["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .map(|s| {
+            (
+                s["targets"]["ecs"].as_u64().unwrap_or(0),
+                s["targets"]["canary"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    // Both at first; then whole seconds with canary only; at the end whole
+    // seconds with ecs only (the seconds around each change may mix).
+    assert!(
+        per_second[..2].iter().all(|(e, c)| *e > 30 && *c > 30),
+        "{per_second:?}"
+    );
+    let canary_only = per_second
+        .windows(2)
+        .position(|w| w.iter().all(|(e, c)| *e == 0 && *c > 0));
+    let ecs_only = per_second
+        .windows(2)
+        .rposition(|w| w.iter().all(|(e, c)| *c == 0 && *e > 0));
+    assert!(
+        matches!((canary_only, ecs_only), (Some(a), Some(b)) if a < b && b + 2 == per_second.len()),
+        "{per_second:?}"
+    );
+}
+
 /// 3: stickiness on: verify judges clients and PASSes; judged per request
 /// without the stickiness flag, the clients' dispersion shows.
 #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use cookie_store::{CookieStore, RawCookie};
 use http::header::{COOKIE, SET_COOKIE};
-use http::{HeaderMap, HeaderName, HeaderValue, Request};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
@@ -36,15 +36,19 @@ pub fn tls_config() -> anyhow::Result<rustls::ClientConfig> {
     Ok(config)
 }
 
-pub fn build_client(tls: &rustls::ClientConfig) -> HttpClient {
+/// The connector every connection of a virtual client is made with.
+pub fn build_connector(tls: &rustls::ClientConfig) -> HttpsConnector<HttpConnector> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
+    hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls.clone())
         .https_or_http()
         .enable_http1()
-        .wrap_connector(http);
+        .wrap_connector(http)
+}
+
+pub fn build_client(https: HttpsConnector<HttpConnector>) -> HttpClient {
     Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(90))
         .pool_max_idle_per_host(usize::MAX)
@@ -77,7 +81,8 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn failed(class: Class) -> Self {
+    /// A request that ended without a response.
+    pub fn failed(class: Class) -> Self {
         Self {
             class,
             target: None,
@@ -99,13 +104,16 @@ pub struct Identify {
 #[derive(Debug)]
 pub struct VirtualClient {
     pub http: HttpClient,
+    connector: HttpsConnector<HttpConnector>,
     pub cookies: Option<Mutex<CookieStore>>,
 }
 
 impl VirtualClient {
     pub fn new(tls: &rustls::ClientConfig, keep_cookies: bool) -> Self {
+        let connector = build_connector(tls);
         Self {
-            http: build_client(tls),
+            http: build_client(connector.clone()),
+            connector,
             cookies: keep_cookies.then(|| Mutex::new(CookieStore::default())),
         }
     }
@@ -140,7 +148,8 @@ impl VirtualClient {
         }
     }
 
-    /// Sends `request` and reads the whole response within `timeout`.
+    /// Sends `request` through the pool and reads the whole response
+    /// within `timeout`.
     pub async fn execute(
         &self,
         mut request: Request<Full<Bytes>>,
@@ -149,65 +158,151 @@ impl VirtualClient {
         identify: &Identify,
     ) -> Outcome {
         self.add_cookies(&mut request, url);
-        let exchange = async {
-            let response = self
-                .http
+        let response = async {
+            self.http
                 .request(request)
                 .await
-                .map_err(|e| classify_error(&e))?;
-            let (parts, mut body) = response.into_parts();
-            self.store_cookies(&parts.headers, url);
-            let header = |name: &HeaderName| {
-                parts
-                    .headers
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned)
-            };
-            let mut target = header(&identify.target_header);
-            let instance = header(&identify.instance_header);
-            match (&target, &identify.target_json_field) {
-                (None, Some(pointer)) => {
-                    let bytes = body.collect().await.map_err(|_| Class::Other)?.to_bytes();
-                    target = serde_json::from_slice::<serde_json::Value>(&bytes)
-                        .ok()
-                        .and_then(|v| {
-                            v.pointer(pointer)
-                                .and_then(|t| t.as_str().map(str::to_owned))
-                        });
-                }
-                _ => {
-                    // Read and discard: the body is part of the latency.
-                    while let Some(frame) = body.frame().await {
-                        frame.map_err(|_| Class::Other)?;
-                    }
-                }
-            }
-            Ok::<_, Class>((parts.status, target, instance))
+                .map_err(|e| classify_error(&e))
         };
-        match tokio::time::timeout(timeout, exchange).await {
-            Err(_) => Outcome::failed(Class::Timeout),
-            Ok(Err(class)) => Outcome::failed(class),
-            Ok(Ok((status, target, instance))) => {
-                let class = if status.is_server_error() {
-                    Class::Http5xx
-                } else if status.is_client_error() {
-                    Class::Http4xx
-                } else {
-                    Class::Ok
-                };
-                let target = Some(
-                    target
-                        .filter(|t| !t.is_empty())
-                        .unwrap_or_else(|| UNKNOWN_TARGET.to_owned()),
-                );
-                Outcome {
-                    class,
-                    target,
-                    instance,
+        read_response(response, timeout, identify, |headers| {
+            self.store_cookies(headers, url)
+        })
+        .await
+    }
+
+    /// Opens a connection of its own to `uri`'s host (HTTP/1.1, TLS when
+    /// https), for a closed-loop worker that sends one request after the
+    /// other on it, as wrk and oha do: no pool between worker and socket.
+    pub async fn connect(&self, uri: &Uri) -> Result<Connection, Class> {
+        let mut connector = self.connector.clone();
+        let io = tower_service::Service::call(&mut connector, uri.clone())
+            .await
+            .map_err(|_| Class::Connect)?;
+        let (sender, conn) = hyper::client::conn::http1::handshake(io)
+            .await
+            .map_err(|_| Class::Connect)?;
+        tokio::spawn(async move {
+            // Ends when the worker drops its sender or the peer closes.
+            let _ = conn.await;
+        });
+        Ok(Connection { sender })
+    }
+}
+
+/// A connection owned by one closed-loop worker.
+#[derive(Debug)]
+pub struct Connection {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+}
+
+impl Connection {
+    /// Sends `request` (its URI turned into origin form with a Host
+    /// header, as on a direct connection) and reads the response.
+    pub async fn execute(
+        &mut self,
+        mut request: Request<Full<Bytes>>,
+        timeout: Duration,
+        identify: &Identify,
+    ) -> Outcome {
+        if let Some(authority) = request.uri().authority().cloned()
+            && let Ok(host) = HeaderValue::from_str(authority.as_str())
+        {
+            request
+                .headers_mut()
+                .entry(http::header::HOST)
+                .or_insert(host);
+        }
+        let origin = request.uri().path_and_query().map_or("/", |p| p.as_str());
+        if let Ok(uri) = origin.parse::<Uri>() {
+            *request.uri_mut() = uri;
+        }
+        let sender = &mut self.sender;
+        let response = async {
+            sender.ready().await.map_err(|e| classify_hyper(&e))?;
+            sender
+                .send_request(request)
+                .await
+                .map_err(|e| classify_hyper(&e))
+        };
+        read_response(response, timeout, identify, |_| {}).await
+    }
+
+    /// Whether the connection can take another request.
+    pub fn is_open(&self) -> bool {
+        !self.sender.is_closed()
+    }
+}
+
+/// Reads a response to the end within `timeout` and says who served it.
+async fn read_response(
+    response: impl std::future::Future<Output = Result<http::Response<hyper::body::Incoming>, Class>>,
+    timeout: Duration,
+    identify: &Identify,
+    on_headers: impl FnOnce(&HeaderMap),
+) -> Outcome {
+    let exchange = async {
+        let (parts, mut body) = response.await?.into_parts();
+        on_headers(&parts.headers);
+        let header = |name: &HeaderName| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let mut target = header(&identify.target_header);
+        let instance = header(&identify.instance_header);
+        match (&target, &identify.target_json_field) {
+            (None, Some(pointer)) => {
+                let bytes = body.collect().await.map_err(|_| Class::Other)?.to_bytes();
+                target = serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .ok()
+                    .and_then(|v| {
+                        v.pointer(pointer)
+                            .and_then(|t| t.as_str().map(str::to_owned))
+                    });
+            }
+            _ => {
+                // Read and discard: the body is part of the latency.
+                while let Some(frame) = body.frame().await {
+                    frame.map_err(|_| Class::Other)?;
                 }
             }
         }
+        Ok::<_, Class>((parts.status, target, instance))
+    };
+    match tokio::time::timeout(timeout, exchange).await {
+        Err(_) => Outcome::failed(Class::Timeout),
+        Ok(Err(class)) => Outcome::failed(class),
+        Ok(Ok((status, target, instance))) => {
+            let class = if status.is_server_error() {
+                Class::Http5xx
+            } else if status.is_client_error() {
+                Class::Http4xx
+            } else {
+                Class::Ok
+            };
+            let target = Some(
+                target
+                    .filter(|t| !t.is_empty())
+                    .unwrap_or_else(|| UNKNOWN_TARGET.to_owned()),
+            );
+            Outcome {
+                class,
+                target,
+                instance,
+            }
+        }
+    }
+}
+
+/// A hyper error on a direct connection: before a response, a reset or a
+/// closed connection is `connect`.
+fn classify_hyper(e: &hyper::Error) -> Class {
+    if e.is_incomplete_message() || e.is_canceled() || e.is_closed() {
+        Class::Connect
+    } else {
+        Class::Other
     }
 }
 

@@ -9,7 +9,7 @@ use rand::rngs::SmallRng;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-use crate::client::{Identify, VirtualClient};
+use crate::client::{Class, Connection, Identify, Outcome, VirtualClient};
 use crate::mix::Mix;
 use crate::recorder::Recorder;
 use crate::schedule::{Arrivals, Schedule};
@@ -46,6 +46,30 @@ async fn one(load: &Load, recorder: &Recorder, due: Instant, endpoint: usize, cl
         .await;
     let client_id = (load.clients.len() > 1 || c.cookies.is_some()).then_some(client);
     recorder.finished(due, sent_at, Instant::now(), &e.path, client_id, outcome);
+}
+
+/// Sends on the worker's own connection, opening it first if needed.
+async fn on_own_connection(
+    load: &Load,
+    conn: &mut Option<Connection>,
+    client: usize,
+    endpoint: usize,
+) -> Outcome {
+    if conn.as_ref().is_none_or(|c| !c.is_open()) {
+        let uri = &load.mix.endpoints[endpoint].uri;
+        *conn = match tokio::time::timeout(load.timeout, load.clients[client].connect(uri)).await {
+            Ok(Ok(c)) => Some(c),
+            Ok(Err(class)) => return Outcome::failed(class),
+            Err(_) => return Outcome::failed(Class::Timeout),
+        };
+    }
+    match conn {
+        Some(c) => {
+            c.execute(load.mix.request(endpoint), load.timeout, &load.identify)
+                .await
+        }
+        None => Outcome::failed(Class::Connect),
+    }
 }
 
 /// Open loop: request i is due at `start + Λ⁻¹(i)`. A request that cannot
@@ -115,6 +139,9 @@ pub async fn closed_loop(
         workers.spawn(async move {
             let mut rng = SmallRng::seed_from_u64(load.seed.wrapping_add(w as u64));
             let client = w % load.clients.len();
+            // Without cookies to keep, each worker owns one connection (no
+            // pool in the way), reopened after a failure.
+            let mut conn: Option<Connection> = None;
             loop {
                 let now = Instant::now();
                 if now >= end || stop.is_cancelled() {
@@ -122,7 +149,16 @@ pub async fn closed_loop(
                 }
                 let endpoint = load.mix.pick(&mut rng);
                 recorder.dispatched(now, true);
-                one(&load, &recorder, now, endpoint, client).await;
+                if load.clients[client].cookies.is_some() {
+                    one(&load, &recorder, now, endpoint, client).await;
+                    continue;
+                }
+                let outcome = on_own_connection(&load, &mut conn, client, endpoint).await;
+                if !matches!(outcome.class, Class::Ok | Class::Http4xx | Class::Http5xx) {
+                    conn = None;
+                }
+                let path = &load.mix.endpoints[endpoint].path;
+                recorder.finished(now, now, Instant::now(), path, None, outcome);
             }
         });
     }

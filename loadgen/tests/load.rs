@@ -59,7 +59,9 @@ fn assert_accounted(r: &Report) {
 }
 
 /// A TCP proxy that sends each new connection to one of `upstreams` in
-/// turn (enough to get two labels through one URL).
+/// turn (enough to get two labels through one URL, as long as the client
+/// opens more than one connection: the test uses four virtual clients, each
+/// with connections of its own).
 async fn proxy(upstreams: Vec<SocketAddr>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -95,6 +97,8 @@ async fn two_targets_every_request_accounted_and_labelled() {
         "3s",
         "--max-in-flight",
         "1000",
+        "--clients",
+        "4",
     ])
     .await;
     assert!(

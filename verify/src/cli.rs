@@ -57,6 +57,67 @@ pub enum Command {
     /// scale-out and scale-in events, reaction times to load changes.
     #[command(after_help = EXIT_CODES)]
     Scaling(ScalingArgs),
+    /// The canary gate: is the candidate target worse than the baseline in
+    /// errors (Fisher's exact test) or latency (rank test, p99)?
+    #[command(after_help = EXIT_CODES)]
+    Compare(CompareArgs),
+}
+
+/// Arguments of `verify compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Loadgen report files; several are merged first.
+    #[arg(value_name = "REPORT", required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Target label of the baseline (e.g. `stable`, `blue`).
+    #[arg(long, value_name = "LABEL")]
+    pub baseline: String,
+    /// Target label of the candidate (e.g. `canary`, `green`).
+    #[arg(long, value_name = "LABEL")]
+    pub candidate: String,
+    /// Significance level of both one-sided tests.
+    #[arg(long, default_value_t = 0.01, value_name = "P")]
+    pub alpha: f64,
+    /// Largest acceptable rise of the candidate's error rate, in percentage points.
+    #[arg(long, default_value_t = 1.0, value_name = "PP")]
+    pub max_error_increase: f64,
+    /// Largest acceptable rise of the candidate's p99 latency (0.2 = +20 %).
+    #[arg(long, default_value_t = 0.2, value_name = "FRACTION")]
+    pub max_latency_increase: f64,
+    /// Fewer requests than this on either side: INCONCLUSIVE.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub min_requests: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Runs `verify compare`.
+pub fn run_compare(
+    args: &CompareArgs,
+) -> Result<(crate::compare::CompareReport, String), InputError> {
+    if !(args.alpha > 0.0 && args.alpha < 1.0) {
+        return Err(InputError::BadOption {
+            name: "alpha",
+            value: args.alpha,
+            reason: "must be between 0 and 1",
+        });
+    }
+    let merged = reports::read_merged(&args.reports)?;
+    let options = crate::compare::CompareOptions {
+        baseline: args.baseline.clone(),
+        candidate: args.candidate.clone(),
+        alpha: args.alpha,
+        max_error_increase_pp: args.max_error_increase,
+        max_latency_increase: args.max_latency_increase,
+        min_requests: args.min_requests,
+    };
+    let report = crate::compare::judge_compare(&merged, &options)?;
+    let rendered = match args.format {
+        Format::Text => crate::compare::text(&report),
+        Format::Json => serde_json::to_string_pretty(&report).unwrap_or_default(),
+    };
+    Ok((report, rendered))
 }
 
 /// Arguments of `verify split`.
@@ -467,6 +528,23 @@ where
                     .as_deref()
                     .map(|p| (p, ci::junit("verify scaling", &ci::scaling_cases(&report)))),
                 &ci::scaling_markdown(&report),
+                report.verdict.exit_code(),
+            ),
+            Err(e) => {
+                eprintln!("verify: error: {e}");
+                e.exit_code()
+            }
+        },
+        Command::Compare(args) => match run_compare(&args) {
+            Ok((report, rendered)) => finish(
+                &rendered,
+                args.format,
+                None,
+                &format!(
+                    "## verify compare: {}\n\n```\n{}```\n",
+                    report.verdict.as_str(),
+                    crate::compare::text(&report)
+                ),
                 report.verdict.exit_code(),
             ),
             Err(e) => {

@@ -8,7 +8,7 @@
 //! [`cloudwatch`] (ALB RequestCount), [`inputs`] (each input to a complete
 //! verdict), [`dispersion`] (per-window and per-client homogeneity),
 //! [`failures`] (failed requests and `--max-error-rate`), [`scaling`] (the
-//! autoscaling reaction), [`output`] (text and JSON), [`ci`] (markdown step
+//! autoscaling reaction), [`compare`] (the canary gate), [`output`] (text and JSON), [`ci`] (markdown step
 //! summary, JUnit), [`synth`] (synthetic reports for tests and benchmarks),
 //! [`cli`] (the command line).
 //! How to read a verdict: `docs/verify.md`.
@@ -17,6 +17,7 @@ pub mod chisq;
 pub mod ci;
 pub mod cli;
 pub mod cloudwatch;
+pub mod compare;
 pub mod counts;
 pub mod dispersion;
 pub mod error;

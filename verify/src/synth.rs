@@ -59,6 +59,8 @@ pub struct Scenario {
     pub connect_failure: f64,
     /// Probability that a response is a 5xx, per target label (default 0).
     pub http_5xx: Vec<(String, f64)>,
+    /// Latency multiplier per target label (default 1: 4–46 ms).
+    pub slowdown: Vec<(String, f64)>,
     /// Simulated clients: requests cycle through this many client ids.
     pub clients: Option<u32>,
     /// Sticky clients: after its first response a client stays on that target.
@@ -80,6 +82,7 @@ impl Scenario {
             paths: Vec::new(),
             connect_failure: 0.0,
             http_5xx: Vec::new(),
+            slowdown: Vec::new(),
             clients: None,
             sticky: false,
             stages: Vec::new(),
@@ -186,7 +189,12 @@ impl Scenario {
                 } else {
                     alive[rng.random_range(0..alive.len())].id.clone()
                 };
-                let raw_us = 4_000 + rng.random_range(0..40_000u64);
+                let factor = self
+                    .slowdown
+                    .iter()
+                    .find(|(l, _)| l == &target)
+                    .map_or(1.0, |(_, f)| *f);
+                let raw_us = ((4_000 + rng.random_range(0..40_000u64)) as f64 * factor) as u64;
                 let corrected_us = raw_us + rng.random_range(0..2_000u64);
                 let seen = t as f64 + j as f64 / rps as f64 + corrected_us as f64 / 1e6;
 

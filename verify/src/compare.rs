@@ -1,0 +1,312 @@
+//! `verify compare REPORT... --baseline A --candidate B`: the canary gate.
+//! Is the candidate target worse than the baseline, in errors or latency,
+//! by more than the thresholds, with evidence?
+//!
+//! - Errors: one-sided Fisher exact test on the 2×2 table (failed / ok ×
+//!   baseline / candidate), from the hypergeometric distribution: the
+//!   chance of at least the candidate's failures if both failed alike.
+//! - Latency: one-sided Mann–Whitney rank test on the corrected latencies of
+//!   the ok responses, computed from the two HDR histograms (values in the
+//!   same bucket are ties), with the normal approximation and tie
+//!   correction; plus the p99 ratio a person reads.
+//!
+//! FAIL when a test rejects at `--alpha` **and** the difference is larger
+//! than its threshold (`--max-error-increase` points, `--max-latency-increase`
+//! of p99); INCONCLUSIVE when either side has fewer than `--min-requests`;
+//! PASS otherwise.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, DiscreteCDF, Hypergeometric, Normal};
+use weighbridge_report::{Histogram, Report, decode_histogram};
+
+use crate::error::InputError;
+use crate::split::Verdict;
+
+/// Thresholds of the gate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompareOptions {
+    pub baseline: String,
+    pub candidate: String,
+    pub alpha: f64,
+    /// Largest acceptable rise of the error rate, in percentage points.
+    pub max_error_increase_pp: f64,
+    /// Largest acceptable rise of p99 latency, as a fraction (0.2 = +20 %).
+    pub max_latency_increase: f64,
+    /// Fewer requests than this on either side: INCONCLUSIVE.
+    pub min_requests: u64,
+}
+
+/// One side of the comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Side {
+    pub label: String,
+    pub requests: u64,
+    pub failed: u64,
+    pub error_rate: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+/// The gate's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CompareReport {
+    pub schema: &'static str,
+    pub verdict: Verdict,
+    pub reason: String,
+    pub baseline: Side,
+    pub candidate: Side,
+    /// One-sided Fisher exact p-value: candidate fails more.
+    pub error_p_value: f64,
+    /// Candidate minus baseline error rate, percentage points.
+    pub error_increase_pp: f64,
+    /// One-sided Mann–Whitney p-value: candidate is slower.
+    pub latency_p_value: f64,
+    /// Candidate p99 over baseline p99, minus one.
+    pub p99_increase: f64,
+    pub alpha: f64,
+    pub notes: Vec<String>,
+}
+
+/// P(X ≥ k) for the candidate's failures X under "both fail alike".
+pub fn fisher_one_sided(base_failed: u64, base_n: u64, cand_failed: u64, cand_n: u64) -> f64 {
+    let total = base_n + cand_n;
+    let failed = base_failed + cand_failed;
+    if total == 0 || failed == 0 || cand_failed == 0 {
+        return 1.0;
+    }
+    match Hypergeometric::new(total, failed, cand_n) {
+        Ok(h) => h.sf(cand_failed - 1).clamp(0.0, 1.0),
+        Err(_) => 1.0,
+    }
+}
+
+/// One-sided Mann–Whitney p-value that `b`'s values tend to be larger than
+/// `a`'s, from two histograms of the same configuration.
+pub fn mann_whitney_b_greater(a: &Histogram<u64>, b: &Histogram<u64>) -> f64 {
+    let (na, nb) = (a.len() as f64, b.len() as f64);
+    if na == 0.0 || nb == 0.0 {
+        return 1.0;
+    }
+    let mut cells: BTreeMap<u64, (f64, f64)> = BTreeMap::new();
+    for v in a.iter_recorded() {
+        cells.entry(v.value_iterated_to()).or_default().0 += v.count_at_value() as f64;
+    }
+    for v in b.iter_recorded() {
+        cells.entry(v.value_iterated_to()).or_default().1 += v.count_at_value() as f64;
+    }
+    let n = na + nb;
+    let (mut below, mut rank_sum_b, mut ties) = (0.0, 0.0, 0.0);
+    for (ca, cb) in cells.values() {
+        let t = ca + cb;
+        // The cell's values share the average of ranks below+1 ..= below+t.
+        rank_sum_b += cb * (below + (t + 1.0) / 2.0);
+        ties += t * t * t - t;
+        below += t;
+    }
+    let u = rank_sum_b - nb * (nb + 1.0) / 2.0;
+    let mean = na * nb / 2.0;
+    let var = na * nb / 12.0 * ((n + 1.0) - ties / (n * (n - 1.0)).max(1.0));
+    if var <= 0.0 {
+        return 1.0;
+    }
+    let z = (u - mean - 0.5) / var.sqrt();
+    Normal::standard().sf(z)
+}
+
+fn side(report: &Report, label: &str) -> Result<(Side, Histogram<u64>), InputError> {
+    let t = report
+        .targets
+        .get(label)
+        .ok_or_else(|| InputError::BadList {
+            list: label.to_owned(),
+            reason: format!(
+                "no target `{label}` in the report (targets: {})",
+                report
+                    .targets
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })?;
+    let hist = decode_histogram(&t.histograms.corrected).map_err(|e| InputError::BadList {
+        list: label.to_owned(),
+        reason: format!("its latency histogram does not decode: {e}"),
+    })?;
+    let side = Side {
+        label: label.to_owned(),
+        requests: t.requests,
+        failed: t.failed,
+        error_rate: if t.requests == 0 {
+            0.0
+        } else {
+            t.failed as f64 / t.requests as f64
+        },
+        p50_ms: t.latency_ms.p50,
+        p99_ms: t.latency_ms.p99,
+    };
+    Ok((side, hist))
+}
+
+/// Judges the candidate against the baseline in a (merged) report.
+pub fn judge_compare(report: &Report, o: &CompareOptions) -> Result<CompareReport, InputError> {
+    if o.baseline == o.candidate {
+        return Err(InputError::BadList {
+            list: o.candidate.clone(),
+            reason: "baseline and candidate are the same target".to_owned(),
+        });
+    }
+    let (baseline, hb) = side(report, &o.baseline)?;
+    let (candidate, hc) = side(report, &o.candidate)?;
+    let error_p_value = fisher_one_sided(
+        baseline.failed,
+        baseline.requests,
+        candidate.failed,
+        candidate.requests,
+    );
+    let error_increase_pp = 100.0 * (candidate.error_rate - baseline.error_rate);
+    let latency_p_value = mann_whitney_b_greater(&hb, &hc);
+    let p99_increase = if baseline.p99_ms > 0.0 {
+        candidate.p99_ms / baseline.p99_ms - 1.0
+    } else {
+        0.0
+    };
+    let mut notes = Vec::new();
+    let without = report
+        .totals
+        .failed
+        .saturating_sub(report.targets.values().map(|t| t.failed).sum());
+    if without > 0 {
+        notes.push(format!("{without} failed requests reached no target (connect errors, timeouts): they are in neither side"));
+    }
+    let errors_worse = error_p_value < o.alpha && error_increase_pp > o.max_error_increase_pp;
+    let slower = latency_p_value < o.alpha && p99_increase > o.max_latency_increase;
+    let (verdict, reason) =
+        if baseline.requests < o.min_requests || candidate.requests < o.min_requests {
+            (
+                Verdict::Inconclusive,
+                format!(
+                    "fewer than {} requests on a side ({} baseline, {} candidate)",
+                    o.min_requests, baseline.requests, candidate.requests
+                ),
+            )
+        } else if errors_worse || slower {
+            let mut why = Vec::new();
+            if errors_worse {
+                why.push(format!(
+                    "error rate {:+.2} pp (p = {error_p_value:.2e})",
+                    error_increase_pp
+                ));
+            }
+            if slower {
+                why.push(format!(
+                    "p99 latency {:+.0} % (p = {latency_p_value:.2e})",
+                    100.0 * p99_increase
+                ));
+            }
+            (
+                Verdict::Fail,
+                format!("the candidate is worse: {}", why.join("; ")),
+            )
+        } else {
+            (
+                Verdict::Pass,
+                "the candidate is not worse than the baseline beyond the thresholds".to_owned(),
+            )
+        };
+    Ok(CompareReport {
+        schema: "weighbridge.verify.compare/v1",
+        verdict,
+        reason,
+        baseline,
+        candidate,
+        error_p_value,
+        error_increase_pp,
+        latency_p_value,
+        p99_increase,
+        alpha: o.alpha,
+        notes,
+    })
+}
+
+/// The readable table.
+pub fn text(r: &CompareReport) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<10} {:<12} {:>9} {:>8} {:>9} {:>10} {:>10}",
+        "side", "target", "requests", "failed", "errors", "p50", "p99"
+    );
+    for (name, x) in [("baseline", &r.baseline), ("candidate", &r.candidate)] {
+        let _ = writeln!(
+            s,
+            "{name:<10} {:<12} {:>9} {:>8} {:>8.3}% {:>8.1}ms {:>8.1}ms",
+            x.label,
+            x.requests,
+            x.failed,
+            100.0 * x.error_rate,
+            x.p50_ms,
+            x.p99_ms
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nerrors:   {:+.3} pp, Fisher exact (one-sided) p = {:.3e}",
+        r.error_increase_pp, r.error_p_value
+    );
+    let _ = writeln!(
+        s,
+        "latency:  p99 {:+.1} %, Mann-Whitney (one-sided) p = {:.3e}",
+        100.0 * r.p99_increase,
+        r.latency_p_value
+    );
+    for n in &r.notes {
+        let _ = writeln!(s, "note:     {n}");
+    }
+    let _ = writeln!(s, "verdict:  {} — {}", r.verdict.as_str(), r.reason);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fisher_matches_reference_values() {
+        // Exact hypergeometric tails computed independently in Python:
+        //   from math import comb
+        //   sum(comb(12,k)*comb(188,100-k) for k in range(10,13))/comb(200,100)
+        //     = 0.016520054662092488   (2/100 vs 10/100 failed)
+        //   sum(comb(10,k)*comb(190,100-k) for k in range(5,11))/comb(200,100)
+        //     = 0.626235124935476      (5/100 vs 5/100)
+        let p = fisher_one_sided(2, 100, 10, 100);
+        assert!((p - 0.016_520_054_662).abs() < 1e-9, "{p}");
+        let p = fisher_one_sided(5, 100, 5, 100);
+        assert!((p - 0.626_235_124_935).abs() < 1e-9, "{p}");
+        assert_eq!(fisher_one_sided(0, 100, 0, 100), 1.0);
+    }
+
+    fn hist(values: impl Iterator<Item = u64>) -> Histogram<u64> {
+        let mut h = weighbridge_report::new_histogram();
+        for v in values {
+            h.record(v).expect("record");
+        }
+        h
+    }
+
+    #[test]
+    fn rank_test_sees_a_shift_and_not_noise() {
+        let a = hist((0..2000).map(|i| 1000 + (i * 7919) % 5000));
+        let same = hist((0..2000).map(|i| 1000 + (i * 104_729) % 5000));
+        let slower = hist((0..2000).map(|i| 1400 + (i * 104_729) % 5000));
+        let p_same = mann_whitney_b_greater(&a, &same);
+        assert!(p_same > 0.05, "{p_same}");
+        let p_slow = mann_whitney_b_greater(&a, &slower);
+        assert!(p_slow < 1e-6, "{p_slow}");
+        // And the other way round it is not "slower".
+        assert!(mann_whitney_b_greater(&slower, &a) > 0.99);
+    }
+}

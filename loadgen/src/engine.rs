@@ -44,7 +44,8 @@ async fn one(load: &Load, recorder: &Recorder, due: Instant, endpoint: usize, cl
             &load.identify,
         )
         .await;
-    let client_id = (load.clients.len() > 1 || c.cookies.is_some()).then_some(client);
+    // Virtual clients (`--clients`) are the ones with a cookie jar.
+    let client_id = c.cookies.is_some().then_some(client);
     recorder.finished(due, sent_at, Instant::now(), &e.path, client_id, outcome);
 }
 

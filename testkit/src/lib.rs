@@ -173,13 +173,4 @@ pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
 }
 
 /// An SQS client for a local endpoint (moto), with dummy credentials.
-pub fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
-    let creds = aws_sdk_sqs::config::Credentials::new("testing", "testing", None, None, "test");
-    let conf = aws_sdk_sqs::Config::builder()
-        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(creds)
-        .build();
-    aws_sdk_sqs::Client::from_conf(conf)
-}
+pub use topology::local::local_sqs_client as sqs_client;

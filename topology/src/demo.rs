@@ -1,6 +1,5 @@
 //! The main job in one command: the topology, a short load, the verdict.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -47,12 +46,15 @@ pub async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
 pub async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let local = start(&args.topology).await?;
     print!("{}", describe(&local));
-    let bin_dir = args.topology.options()?.bin_dir;
+    let bin_dir = local.options().bin_dir.clone();
     let mix: Vec<String> = std::iter::once("/host:18".to_owned())
         .chain(
-            local_rule_paths(&args.topology.policy)?
-                .into_iter()
-                .map(|p| format!("{p}:1")),
+            local
+                .options()
+                .policy
+                .path_rules()
+                .iter()
+                .map(|r| format!("{}:1", r.path)),
         )
         .collect();
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -109,9 +111,4 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(
         u8::try_from(verdict.code().unwrap_or(70)).unwrap_or(70),
     ))
-}
-
-fn local_rule_paths(policy: &Path) -> anyhow::Result<Vec<String>> {
-    let p = weighbridge_policy::Policy::load(policy)?;
-    Ok(p.path_rules().iter().map(|r| r.path.clone()).collect())
 }

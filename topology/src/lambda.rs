@@ -15,21 +15,18 @@ use crate::process::{Proc, free_port, wait_for_port};
 /// `--only-lambda-apis`: its function URLs are `/lambda-url/_/...`.
 pub const FUNCTION_NAME: &str = "_";
 
-/// How the `lambda` label runs.
+/// How the `lambda` label runs: under `cargo lambda watch
+/// --only-lambda-apis` (`cargo-lambda` from `CARGO_LAMBDA`, else PATH).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LambdaRuntime {
-    /// Under `cargo lambda watch --only-lambda-apis` (`cargo-lambda` from
-    /// `CARGO_LAMBDA`, else PATH).
-    Emulator { cargo_lambda: PathBuf },
-    /// Not available: a policy with a `lambda` target cannot start.
-    Unavailable(String),
+pub struct LambdaRuntime {
+    pub cargo_lambda: PathBuf,
 }
 
 impl Default for LambdaRuntime {
     fn default() -> Self {
         let exe = std::env::var_os("CARGO_LAMBDA")
             .map_or_else(|| PathBuf::from("cargo-lambda"), PathBuf::from);
-        Self::Emulator { cargo_lambda: exe }
+        Self { cargo_lambda: exe }
     }
 }
 
@@ -46,10 +43,7 @@ pub struct Emulator {
 impl LambdaRuntime {
     /// Starts `cargo lambda watch --only-lambda-apis` on a free port.
     pub fn start_emulator(&self, logs: &Path) -> anyhow::Result<Emulator> {
-        let cargo_lambda = match self {
-            Self::Emulator { cargo_lambda } => cargo_lambda,
-            Self::Unavailable(why) => bail!("the policy has a `lambda` target but {why}"),
-        };
+        let cargo_lambda = &self.cargo_lambda;
         // cargo-lambda wants a Cargo project to stand in; an empty one will do.
         let project = logs.join("emulator-project");
         std::fs::create_dir_all(project.join("src"))?;

@@ -219,6 +219,11 @@ impl Local {
         Ok(local)
     }
 
+    /// What this topology was started with.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
     /// The router URL of `path` under the base path.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}{}", self.router_addr, self.base, path)
@@ -407,15 +412,7 @@ fn start_sqs(logs: &Path) -> anyhow::Result<(Option<Proc>, Option<String>, Vec<(
         .enable_all()
         .build()?
         .block_on(async {
-            let creds =
-                aws_sdk_sqs::config::Credentials::new("local", "local", None, None, "topology");
-            let conf = aws_sdk_sqs::Config::builder()
-                .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-                .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-                .endpoint_url(&endpoint)
-                .credentials_provider(creds)
-                .build();
-            let out = aws_sdk_sqs::Client::from_conf(conf)
+            let out = local_sqs_client(&endpoint)
                 .create_queue()
                 .queue_name("weighbridge")
                 .send()
@@ -423,4 +420,16 @@ fn start_sqs(logs: &Path) -> anyhow::Result<(Option<Proc>, Option<String>, Vec<(
             anyhow::Ok(out.queue_url().unwrap_or_default().to_owned())
         })?;
     Ok((Some(p), Some(url), env))
+}
+
+/// An SQS client for a local endpoint (moto_server), with dummy keys.
+pub fn local_sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
+    let creds = aws_sdk_sqs::config::Credentials::new("local", "local", None, None, "topology");
+    let conf = aws_sdk_sqs::Config::builder()
+        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(creds)
+        .build();
+    aws_sdk_sqs::Client::from_conf(conf)
 }

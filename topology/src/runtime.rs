@@ -3,7 +3,7 @@
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use weighbridge_policy::alb::ForwardTarget;
@@ -75,9 +75,5 @@ impl RuntimeApi {
     /// `show servers state` for one group: the servers and their states.
     pub fn servers(&self, label: &str) -> Result<String, RuntimeError> {
         self.command(&format!("show servers state tg_{label}"))
-    }
-
-    pub fn map_file(&self) -> &Path {
-        &self.weights_map
     }
 }

@@ -28,6 +28,9 @@ struct SecondAcc {
     instances: HashMap<String, u64>,
     histogram: Option<Histogram<u64>>,
     latency: Option<SecondLatency>,
+    /// Per target, as `histogram`/`latency` (for latency over time per target).
+    target_histograms: HashMap<String, Histogram<u64>>,
+    target_latency: BTreeMap<String, SecondLatency>,
     done: bool,
 }
 
@@ -199,6 +202,21 @@ impl Recorder {
             if let Some(h) = &mut s.histogram {
                 record(h, micros(corrected));
             }
+            if let Some(target) = &outcome.target
+                && !s.done
+            {
+                let h = match s.target_histograms.get_mut(target) {
+                    Some(h) => Some(h),
+                    None => st
+                        .spare
+                        .pop()
+                        .or_else(|| Histogram::new(SECOND_DIGITS).ok())
+                        .map(|h| s.target_histograms.entry(target.clone()).or_insert(h)),
+                };
+                if let Some(h) = h {
+                    record(h, micros(corrected));
+                }
+            }
         } else {
             s.failed += 1;
         }
@@ -330,6 +348,7 @@ impl Recorder {
                     targets: s.targets.iter().map(|(k, v)| (k.clone(), *v)).collect(),
                     instances: s.instances.iter().map(|(k, v)| (k.clone(), *v)).collect(),
                     latency_ms: s.latency,
+                    target_latency_ms: s.target_latency.clone(),
                 }
             })
             .collect();
@@ -396,6 +415,13 @@ fn finalize(s: &mut SecondAcc, spare: &mut Vec<Histogram<u64>>) {
     if !s.done {
         if let Some(mut h) = s.histogram.take() {
             s.latency = SecondLatency::from_histogram(&h);
+            h.reset();
+            spare.push(h);
+        }
+        for (target, mut h) in s.target_histograms.drain() {
+            if let Some(l) = SecondLatency::from_histogram(&h) {
+                s.target_latency.insert(target, l);
+            }
             h.reset();
             spare.push(h);
         }
@@ -528,6 +554,16 @@ mod tests {
             (sl.p50 - 50.0).abs() < 1.0 && (sl.p99 - 100.0).abs() < 1.5,
             "{sl:?}"
         );
+        // Per target, second 0: ecs answered in 50 ms, lambda in 100 ms;
+        // second 1 had no ok response, so no target latency.
+        let per_target = &res.timeline[0].target_latency_ms;
+        assert_eq!(per_target.len(), 2, "{per_target:?}");
+        assert!((per_target["ecs"].p99 - 50.0).abs() < 1.0, "{per_target:?}");
+        assert!(
+            (per_target["lambda"].p50 - 100.0).abs() < 1.5,
+            "{per_target:?}"
+        );
+        assert!(res.timeline[1].target_latency_ms.is_empty());
         // Corrected latency counts from the due time: 50 ms and 100 ms.
         let l = res.targets["lambda"].latency_ms;
         assert!((l.p50 - 100.0).abs() < 1.0, "{l:?}");

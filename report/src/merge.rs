@@ -378,10 +378,45 @@ struct SecondAcc {
     second: Second,
     /// Contributions with percentiles: their count, the first one verbatim
     /// (kept exactly when it is the only one), and `ok`-weighted sums.
-    latency_parts: u32,
-    latency_first: Option<SecondLatency>,
+    latency: LatencyAcc,
+    /// The same per target, weighted by the target's responses that second.
+    target_latency: BTreeMap<String, LatencyAcc>,
+}
+
+/// Percentiles of one second from several reports: kept exactly when only
+/// one report has them, else their weighted mean (an approximation: the
+/// per-second histograms are not kept).
+#[derive(Default)]
+struct LatencyAcc {
+    parts: u32,
+    first: Option<SecondLatency>,
     weight: f64,
     weighted: [f64; 3],
+}
+
+impl LatencyAcc {
+    fn add(&mut self, l: SecondLatency, weight: u64) {
+        let w = weight as f64;
+        self.parts += 1;
+        self.first.get_or_insert(l);
+        self.weight += w;
+        self.weighted[0] += l.p50 * w;
+        self.weighted[1] += l.p90 * w;
+        self.weighted[2] += l.p99 * w;
+    }
+
+    fn finish(self) -> Option<SecondLatency> {
+        match self.parts {
+            0 => None,
+            1 => self.first,
+            _ if self.weight > 0.0 => Some(SecondLatency {
+                p50: self.weighted[0] / self.weight,
+                p90: self.weighted[1] / self.weight,
+                p99: self.weighted[2] / self.weight,
+            }),
+            _ => self.first,
+        }
+    }
 }
 
 impl TimelineAcc {
@@ -399,13 +434,14 @@ impl TimelineAcc {
             add_counts(&mut m.targets, &s.targets);
             add_counts(&mut m.instances, &s.instances);
             if let Some(l) = s.latency_ms {
-                let w = s.ok as f64;
-                acc.latency_parts += 1;
-                acc.latency_first.get_or_insert(l);
-                acc.weight += w;
-                acc.weighted[0] += l.p50 * w;
-                acc.weighted[1] += l.p90 * w;
-                acc.weighted[2] += l.p99 * w;
+                acc.latency.add(l, s.ok);
+            }
+            for (label, l) in &s.target_latency_ms {
+                let weight = s.targets.get(label).copied().unwrap_or(0);
+                acc.target_latency
+                    .entry(label.clone())
+                    .or_default()
+                    .add(*l, weight);
             }
         }
     }
@@ -415,16 +451,12 @@ impl TimelineAcc {
             .into_values()
             .map(|acc| {
                 let mut second = acc.second;
-                second.latency_ms = match acc.latency_parts {
-                    0 => None,
-                    1 => acc.latency_first,
-                    _ if acc.weight > 0.0 => Some(SecondLatency {
-                        p50: acc.weighted[0] / acc.weight,
-                        p90: acc.weighted[1] / acc.weight,
-                        p99: acc.weighted[2] / acc.weight,
-                    }),
-                    _ => acc.latency_first,
-                };
+                second.latency_ms = acc.latency.finish();
+                second.target_latency_ms = acc
+                    .target_latency
+                    .into_iter()
+                    .filter_map(|(label, l)| l.finish().map(|l| (label, l)))
+                    .collect();
                 second
             })
             .collect()

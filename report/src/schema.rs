@@ -231,6 +231,11 @@ pub struct Second {
     /// absent when the second has no ok response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<SecondLatency>,
+    /// Target label → corrected latency of this second's ok responses from
+    /// that target (targets with no ok response that second are absent).
+    /// Added in 0.2 of the v1 schema; older reports have none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub target_latency_ms: BTreeMap<String, SecondLatency>,
 }
 
 /// Percentiles of one second, milliseconds.

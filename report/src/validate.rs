@@ -331,6 +331,18 @@ impl Report {
                 };
                 latency(|| format!("timeline[t={}].latency_ms", s.t), &as_latency)?;
             }
+            for (label, l) in &s.target_latency_ms {
+                let as_latency = Latency {
+                    p50: l.p50,
+                    p90: l.p90,
+                    p99: l.p99,
+                    max: l.p99,
+                };
+                latency(
+                    || format!("timeline[t={}].target_latency_ms.{label}", s.t),
+                    &as_latency,
+                )?;
+            }
         }
         for (id, h) in &self.hosts {
             number(|| format!("hosts.{id}.first_seen"), h.first_seen)?;

@@ -232,6 +232,27 @@ fn same_second_latency_is_the_ok_weighted_mean() {
 }
 
 #[test]
+fn same_second_target_latency_is_weighted_by_that_targets_responses() {
+    let a = simulate(T0, 2, 30, 1, "a").report;
+    let b = simulate(T0, 2, 60, 2, "b").report;
+    let merged = merge(&[a.clone(), b.clone()]).expect("merges");
+    for label in ["ecs", "lambda"] {
+        let la = a.timeline[0].target_latency_ms[label];
+        let lb = b.timeline[0].target_latency_ms[label];
+        let wa = a.timeline[0].targets[label] as f64;
+        let wb = b.timeline[0].targets[label] as f64;
+        let got = merged.timeline[0].target_latency_ms[label];
+        assert!((got.p90 - (la.p90 * wa + lb.p90 * wb) / (wa + wb)).abs() < 1e-9);
+    }
+    // A single report's per-target percentiles are kept exactly.
+    let alone = merge(std::slice::from_ref(&a)).expect("merges");
+    assert_eq!(
+        alone.timeline[1].target_latency_ms,
+        a.timeline[1].target_latency_ms
+    );
+}
+
+#[test]
 fn config_and_self_watch_combine() {
     let mut a = simulate(T0, 3, 20, 1, "a").report;
     let mut b = simulate(T0, 3, 30, 2, "b").report;

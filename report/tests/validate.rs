@@ -106,6 +106,23 @@ fn percentiles_decrease() {
 }
 
 #[test]
+fn target_percentiles_decrease() {
+    let err = broken(|r| {
+        let l = r.timeline[0]
+            .target_latency_ms
+            .get_mut("ecs")
+            .expect("ecs answered in second 0");
+        l.p50 = l.p90 + 1.0;
+    });
+    assert_eq!(
+        err,
+        ValidationError::PercentilesDecrease {
+            field: "timeline[t=0].target_latency_ms.ecs".into()
+        }
+    );
+}
+
+#[test]
 fn ended_before_started() {
     let err = broken(|r| r.ended_at = r.started_at - time::Duration::seconds(1));
     assert!(

@@ -11,8 +11,8 @@ use serde_json::json;
 use time::OffsetDateTime;
 use time::macros::datetime;
 use weighbridge_report::{
-    Client, Config, Failures, Host, LoadgenWatch, Report, SCHEMA_V1, Second, SecondLatency,
-    TargetRecorder, Totals, new_histogram,
+    Client, Config, Failures, Histogram, Host, LoadgenWatch, Report, SCHEMA_V1, Second,
+    SecondLatency, TargetRecorder, Totals, new_histogram,
 };
 
 /// A simulated run and the exact values it recorded.
@@ -71,6 +71,7 @@ pub(crate) fn simulate(
             ..Second::default()
         };
         let mut second_hist = new_histogram();
+        let mut target_hists: BTreeMap<String, Histogram<u64>> = BTreeMap::new();
         for j in 0..rps {
             let intended_s = t as f64 + j as f64 / rps as f64;
             second.scheduled += 1;
@@ -136,6 +137,11 @@ pub(crate) fn simulate(
                 second_hist
                     .record(corrected)
                     .expect("auto-resizing histogram records");
+                target_hists
+                    .entry(target.to_owned())
+                    .or_insert_with(|| Histogram::new(2).expect("valid precision"))
+                    .record(corrected)
+                    .expect("auto-resizing histogram records");
             }
             *second.targets.entry(target.to_owned()).or_default() += 1;
             *second.instances.entry(host.to_owned()).or_default() += 1;
@@ -162,6 +168,10 @@ pub(crate) fn simulate(
             *client.targets.entry(target.to_owned()).or_default() += 1;
         }
         second.latency_ms = SecondLatency::from_histogram(&second_hist);
+        second.target_latency_ms = target_hists
+            .iter()
+            .filter_map(|(label, h)| SecondLatency::from_histogram(h).map(|l| (label.clone(), l)))
+            .collect();
         timeline.push(second);
     }
 

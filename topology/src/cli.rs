@@ -107,6 +107,10 @@ pub struct DemoArgs {
     /// Where to write the loadgen report.
     #[arg(long, default_value = "reports/demo.json")]
     pub out: PathBuf,
+    /// Where verify writes the verdict as an HTML page with charts (open it
+    /// in a browser; it needs no network).
+    #[arg(long, default_value = "reports/demo.html")]
+    pub html: PathBuf,
 }
 
 fn pairs(items: &[String], what: &str) -> anyhow::Result<Vec<(String, String)>> {

@@ -105,9 +105,12 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .arg("--policy")
         .arg(&args.topology.policy)
         .args(["--tolerance", &args.tolerance.to_string()])
+        .arg("--html")
+        .arg(&args.html)
         .status()
         .await
         .context("running verify")?;
+    println!("charts and verdict: {}", args.html.display());
     Ok(ExitCode::from(
         u8::try_from(verdict.code().unwrap_or(70)).unwrap_or(70),
     ))

@@ -14,8 +14,8 @@ use rand::{RngExt as _, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use time::OffsetDateTime;
 use weighbridge_report::{
-    Client, Config, HistogramError, Host, Report, SCHEMA_V1, Second, SecondLatency, Stage,
-    TargetRecorder, Totals, new_histogram,
+    Client, Config, Histogram, HistogramError, Host, Report, SCHEMA_V1, Second, SecondLatency,
+    Stage, TargetRecorder, Totals, new_histogram,
 };
 
 /// One backend instance of a scenario, alive (serving) for `t` in `[from, to)` seconds.
@@ -141,6 +141,7 @@ impl Scenario {
                 ..Second::default()
             };
             let mut second_hist = new_histogram();
+            let mut target_hists: BTreeMap<String, Histogram<u64>> = BTreeMap::new();
             for j in 0..rps {
                 second.scheduled += 1;
                 totals.scheduled += 1;
@@ -213,6 +214,10 @@ impl Scenario {
                     );
                     // Auto-resizing histogram: recording cannot fail.
                     let _ = second_hist.record(corrected_us);
+                    let _ = target_hists
+                        .entry(target.clone())
+                        .or_insert_with(new_histogram)
+                        .record(corrected_us);
                 }
                 *second.targets.entry(target.clone()).or_default() += 1;
                 *second.instances.entry(host.clone()).or_default() += 1;
@@ -240,6 +245,12 @@ impl Scenario {
                 }
             }
             second.latency_ms = SecondLatency::from_histogram(&second_hist);
+            second.target_latency_ms = target_hists
+                .iter()
+                .filter_map(|(label, h)| {
+                    SecondLatency::from_histogram(h).map(|l| (label.clone(), l))
+                })
+                .collect();
             timeline.push(second);
         }
 

@@ -132,10 +132,48 @@ pub fn scaling_markdown(r: &ScalingReport) -> String {
             );
         }
     }
+    if let Some(aws) = &r.aws {
+        out.push_str(&aws_markdown(aws));
+    }
     for note in &r.notes {
         let _ = writeln!(out, "\n> {}", md_escape(note));
     }
     out.push('\n');
+    out
+}
+
+/// The AWS scaling activities of `verify scaling --ecs-cluster` as a table.
+fn aws_markdown(aws: &crate::ecs::AwsScaling) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nECS service `{}` (cluster `{}`, target {}): desired {}, running {}, pending {} now\n",
+        md_escape(&aws.service),
+        md_escape(&aws.cluster),
+        md_escape(&aws.target),
+        aws.desired,
+        aws.running,
+        aws.pending
+    );
+    if aws.activities.is_empty() {
+        let _ = writeln!(out, "No scaling activity during the run.");
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "| since start | desired | status | seen by clients |\n|---:|---|---|---|"
+    );
+    for a in &aws.activities {
+        let _ = writeln!(
+            out,
+            "| {} s | {} | {} | {} |",
+            a.at_s,
+            crate::ecs::desired_text(a),
+            md_escape(&a.status),
+            a.lag_s
+                .map_or("not seen".to_owned(), |l| format!("after {l} s"))
+        );
+    }
     out
 }
 

@@ -28,7 +28,8 @@ Exit codes:
   65  invalid input: policy, weights, counts or a report are wrong
       (truncated, unknown version, totals that do not add up)
   66  an input file cannot be read
-  69  CloudWatch cannot be queried
+  69  CloudWatch, ECS or Application Auto Scaling cannot be queried
+  73  the --junit or --html file cannot be written (the verdict was printed)
 
 When GITHUB_STEP_SUMMARY is set, a markdown summary is appended to it.
 How to read a verdict: docs/verify.md";
@@ -90,12 +91,23 @@ pub struct CompareArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Also write a self-contained HTML page to FILE: both sides, and the run's
+    /// requests, split, latency and instances over time (opens offline).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// Runs `verify compare`.
 pub fn run_compare(
     args: &CompareArgs,
-) -> Result<(crate::compare::CompareReport, String), InputError> {
+) -> Result<
+    (
+        crate::compare::CompareReport,
+        String,
+        weighbridge_report::Report,
+    ),
+    InputError,
+> {
     if !(args.alpha > 0.0 && args.alpha < 1.0) {
         return Err(InputError::BadOption {
             name: "alpha",
@@ -117,7 +129,7 @@ pub fn run_compare(
         Format::Text => crate::compare::text(&report),
         Format::Json => serde_json::to_string_pretty(&report).unwrap_or_default(),
     };
-    Ok((report, rendered))
+    Ok((report, rendered, merged))
 }
 
 /// Arguments of `verify split`.
@@ -212,6 +224,12 @@ pub struct SplitArgs {
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
+    /// Also write a self-contained HTML page to FILE: the verdict, and from
+    /// reports the split over time against the configured shares, latency
+    /// per target, instances per target (opens offline).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
     /// Draws of the Monte Carlo test used for 3+ targets when an expected
     /// count is below 5.
     #[arg(long, default_value_t = DEFAULT_MC_DRAWS, value_name = "N")]
@@ -281,6 +299,16 @@ pub struct ScalingArgs {
     /// Also write every check as JUnit XML to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+
+    /// Also write a self-contained HTML page to FILE: the checks, the
+    /// events, and instances, load, split and latency over time (opens
+    /// offline).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// The ECS service to read from AWS (--ecs-cluster, --ecs-service, --ecs-target).
+    #[command(flatten)]
+    pub ecs: crate::ecs::EcsArgs,
 }
 
 impl ScalingArgs {
@@ -409,11 +437,15 @@ impl SplitArgs {
     }
 }
 
-/// Runs `verify split`: the verdict, rendered in the requested format.
-pub fn run_split(args: &SplitArgs) -> Result<(SplitReport, String), InputError> {
+/// Runs `verify split`: the verdict, rendered in the requested format, and
+/// the merged report when the counts came from reports.
+pub fn run_split(
+    args: &SplitArgs,
+) -> Result<(SplitReport, String, Option<weighbridge_report::Report>), InputError> {
     let policy = args.policy()?;
     let options = args.options();
     options.validate()?;
+    let mut merged = None;
     let report = if let Some(counts) = &args.counts {
         split::judge(&policy, counts, &options)?
     } else if args.cloudwatch {
@@ -424,18 +456,22 @@ pub fn run_split(args: &SplitArgs) -> Result<(SplitReport, String), InputError> 
         let cw = cloudwatch::fetch(&query)?;
         inputs::judge_cloudwatch(&policy, &labels, &cw, &options)?
     } else {
-        let merged = reports::read_merged(&args.reports)?;
-        inputs::judge_report(&policy, &merged, &options, &args.checks())?
+        let report = reports::read_merged(&args.reports)?;
+        let judged = inputs::judge_report(&policy, &report, &options, &args.checks())?;
+        merged = Some(report);
+        judged
     };
     let rendered = match args.format {
         Format::Text => output::text(&report),
         Format::Json => output::json(&report),
     };
-    Ok((report, rendered))
+    Ok((report, rendered, merged))
 }
 
-/// Runs `verify scaling`.
-pub fn run_scaling(args: &ScalingArgs) -> Result<(ScalingReport, String), InputError> {
+/// Runs `verify scaling`: the verdict, rendered, and the merged report.
+pub fn run_scaling(
+    args: &ScalingArgs,
+) -> Result<(ScalingReport, String, weighbridge_report::Report), InputError> {
     if !(args.load_change > 0.0 && args.load_change < 10.0) {
         return Err(InputError::BadOption {
             name: "load-change",
@@ -451,12 +487,13 @@ pub fn run_scaling(args: &ScalingArgs) -> Result<(ScalingReport, String), InputE
         });
     }
     let merged = reports::read_merged(&args.reports)?;
-    let report = scaling::judge_scaling(&merged, &args.options());
+    let mut report = scaling::judge_scaling(&merged, &args.options());
+    args.ecs.apply(&mut report, &merged, &args.options())?;
     let rendered = match args.format {
         Format::Text => output::scaling_text(&report),
         Format::Json => output::scaling_json(&report),
     };
-    Ok((report, rendered))
+    Ok((report, rendered, merged))
 }
 
 /// Prints the verdict, writes the CI outputs, and returns the exit code.
@@ -464,6 +501,7 @@ fn finish(
     rendered: &str,
     format: Format,
     junit: Option<(&std::path::Path, String)>,
+    html: Option<(&std::path::Path, String)>,
     markdown: &str,
     exit: u8,
 ) -> u8 {
@@ -479,6 +517,12 @@ fn finish(
     }
     if let Some((path, xml)) = junit
         && let Err(e) = ci::write_junit(path, &xml)
+    {
+        eprintln!("verify: error: cannot write {}: {e}", path.display());
+        return crate::error::EXIT_CANT_CREATE;
+    }
+    if let Some((path, page)) = html
+        && let Err(e) = crate::html::write(path, &page)
     {
         eprintln!("verify: error: cannot write {}: {e}", path.display());
         return crate::error::EXIT_CANT_CREATE;
@@ -506,12 +550,15 @@ where
     };
     match cli.command {
         Command::Split(args) => match run_split(&args) {
-            Ok((report, rendered)) => finish(
+            Ok((report, rendered, merged)) => finish(
                 &rendered,
                 args.format,
                 args.junit
                     .as_deref()
                     .map(|p| (p, ci::junit("verify split", &ci::split_cases(&report)))),
+                args.html
+                    .as_deref()
+                    .map(|p| (p, crate::html::split_page(&report, merged.as_ref()))),
                 &ci::split_markdown(&report),
                 report.verdict.exit_code(),
             ),
@@ -521,12 +568,15 @@ where
             }
         },
         Command::Scaling(args) => match run_scaling(&args) {
-            Ok((report, rendered)) => finish(
+            Ok((report, rendered, merged)) => finish(
                 &rendered,
                 args.format,
                 args.junit
                     .as_deref()
                     .map(|p| (p, ci::junit("verify scaling", &ci::scaling_cases(&report)))),
+                args.html
+                    .as_deref()
+                    .map(|p| (p, crate::html::scaling_page(&report, &merged))),
                 &ci::scaling_markdown(&report),
                 report.verdict.exit_code(),
             ),
@@ -536,10 +586,13 @@ where
             }
         },
         Command::Compare(args) => match run_compare(&args) {
-            Ok((report, rendered)) => finish(
+            Ok((report, rendered, merged)) => finish(
                 &rendered,
                 args.format,
                 None,
+                args.html
+                    .as_deref()
+                    .map(|p| (p, crate::html::compare_page(&report, &merged))),
                 &format!(
                     "## verify compare: {}\n\n```\n{}```\n",
                     report.verdict.as_str(),

@@ -18,8 +18,8 @@ pub const EXIT_USAGE: u8 = 64;
 pub const EXIT_INVALID_INPUT: u8 = 65;
 /// Exit code: an input file could not be read. `EX_NOINPUT`.
 pub const EXIT_NO_INPUT: u8 = 66;
-/// Exit code: a service the input comes from (CloudWatch) could not be
-/// queried. `EX_UNAVAILABLE`.
+/// Exit code: a service the input comes from (CloudWatch, ECS, Application
+/// Auto Scaling) could not be queried. `EX_UNAVAILABLE`.
 pub const EXIT_UNAVAILABLE: u8 = 69;
 /// Exit code: an output file (`--junit`) could not be written. `EX_CANTCREAT`.
 pub const EXIT_CANT_CREATE: u8 = 73;
@@ -65,6 +65,29 @@ pub enum InputError {
     /// CloudWatch could not be queried.
     #[error("CloudWatch: {0}")]
     CloudWatch(String),
+    /// An AWS service other than CloudWatch (ECS, Application Auto Scaling)
+    /// could not be queried: no credentials, no network, access denied.
+    #[error(
+        "{service}: {message} (check AWS_REGION, the credentials (AWS_PROFILE, a role) and the network; AWS_ENDPOINT_URL for a stand-in)"
+    )]
+    Aws {
+        /// The service (`ECS`, `Application Auto Scaling`).
+        service: &'static str,
+        /// The call and what went wrong.
+        message: String,
+    },
+    /// `--ecs-cluster`/`--ecs-service` name no service ECS knows.
+    #[error(
+        "ECS has no service {service:?} in cluster {cluster:?} ({reason}): check --ecs-cluster, --ecs-service and AWS_REGION"
+    )]
+    UnknownEcsService {
+        /// Cluster as given.
+        cluster: String,
+        /// Service as given.
+        service: String,
+        /// ECS's reason (`MISSING`, ...).
+        reason: String,
+    },
     /// A report (or CloudWatch) that holds nothing to judge.
     #[error("{0}")]
     NothingToJudge(String),
@@ -100,7 +123,7 @@ impl InputError {
         match self {
             InputError::Policy(e) if matches!(e.root(), PolicyError::Read { .. }) => EXIT_NO_INPUT,
             InputError::Report(e) if matches!(**e, ReportError::Read { .. }) => EXIT_NO_INPUT,
-            InputError::CloudWatch(_) => EXIT_UNAVAILABLE,
+            InputError::CloudWatch(_) | InputError::Aws { .. } => EXIT_UNAVAILABLE,
             _ => EXIT_INVALID_INPUT,
         }
     }

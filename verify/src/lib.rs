@@ -8,7 +8,9 @@
 //! [`cloudwatch`] (ALB RequestCount), [`inputs`] (each input to a complete
 //! verdict), [`dispersion`] (per-window and per-client homogeneity),
 //! [`failures`] (failed requests and `--max-error-rate`), [`scaling`] (the
-//! autoscaling reaction), [`compare`] (the canary gate), [`output`] (text and JSON), [`ci`] (markdown step
+//! autoscaling reaction), [`ecs`] (ECS scaling activities and task counts
+//! from AWS, lined up with the clients' view), [`compare`] (the canary gate), [`output`] (text and JSON), [`html`]
+//! (the `--html` page with charts), [`ci`] (markdown step
 //! summary, JUnit), [`synth`] (synthetic reports for tests and benchmarks),
 //! [`cli`] (the command line).
 //! How to read a verdict: `docs/verify.md`.
@@ -20,9 +22,11 @@ pub mod cloudwatch;
 pub mod compare;
 pub mod counts;
 pub mod dispersion;
+pub mod ecs;
 pub mod error;
 pub mod exact;
 pub mod failures;
+pub mod html;
 pub mod inputs;
 pub mod intervals;
 pub mod output;

@@ -284,6 +284,9 @@ pub fn scaling_text(report: &ScalingReport) -> String {
             };
         }
     }
+    if let Some(aws) = &report.aws {
+        aws_text(aws, &mut out);
+    }
     if !report.checks.is_empty() {
         out.push('\n');
     }
@@ -313,5 +316,34 @@ fn arrow(d: Direction, up: &'static str, down: &'static str) -> &'static str {
     match d {
         Direction::Up => up,
         Direction::Down => down,
+    }
+}
+
+/// The AWS scaling activities of `verify scaling --ecs-cluster`.
+fn aws_text(aws: &crate::ecs::AwsScaling, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "\naws:      ECS service {} (cluster {}) as target {}: desired {}, running {}, pending {} now",
+        aws.service, aws.cluster, aws.target, aws.desired, aws.running, aws.pending
+    );
+    if aws.activities.is_empty() {
+        let _ = writeln!(out, "  no scaling activity during the run");
+    }
+    for a in &aws.activities {
+        let seen = match (a.seen_at_s, a.lag_s) {
+            (Some(at), Some(lag)) => format!("seen by clients at {at} s, after {lag} s"),
+            _ => "not seen by clients".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "  activity at {} s: desired {}, {}, {seen} ({})",
+            a.at_s,
+            crate::ecs::desired_text(a),
+            a.status,
+            a.cause
+        );
+    }
+    for e in &aws.service_events {
+        let _ = writeln!(out, "  ECS event at {} s: {}", e.at_s, e.message);
     }
 }

@@ -195,6 +195,18 @@ pub struct ScalingReport {
     pub checks: Vec<Check>,
     /// Remarks.
     pub notes: Vec<String>,
+    /// What AWS says about the ECS service's scaling, lined up with the
+    /// clients' view (`--ecs-cluster`/`--ecs-service`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aws: Option<crate::ecs::AwsScaling>,
+}
+
+impl ScalingReport {
+    /// Recomputes `verdict` and `reason` from `checks` (after checks were
+    /// added), exactly as [`judge_scaling`] computes them.
+    pub fn rejudge(&mut self) {
+        (self.verdict, self.reason) = overall(&self.checks, self.targets.is_empty());
+    }
 }
 
 /// The scheduled rate per window, requests/s.
@@ -446,6 +458,25 @@ pub fn judge_scaling(report: &Report, options: &ScalingOptions) -> ScalingReport
         targets.push(ts);
     }
 
+    let (verdict, reason) = overall(&checks, labels.is_empty());
+    ScalingReport {
+        verdict,
+        reason,
+        duration_s: seconds,
+        window_s,
+        expect: options.expect,
+        load_series,
+        load,
+        targets,
+        checks,
+        notes,
+        aws: None,
+    }
+}
+
+/// The overall verdict and its reason: the worst of the checks (FAIL, then
+/// INCONCLUSIVE); INCONCLUSIVE without any target to judge.
+fn overall(checks: &[Check], no_targets: bool) -> (Verdict, String) {
     let failing: Vec<&Check> = checks
         .iter()
         .filter(|c| c.verdict == Verdict::Fail)
@@ -454,9 +485,9 @@ pub fn judge_scaling(report: &Report, options: &ScalingOptions) -> ScalingReport
         .iter()
         .filter(|c| c.verdict == Verdict::Inconclusive)
         .collect();
-    let (verdict, reason) = if !failing.is_empty() {
+    if !failing.is_empty() {
         (Verdict::Fail, join_checks(&failing))
-    } else if labels.is_empty() {
+    } else if no_targets {
         (
             Verdict::Inconclusive,
             "no instances in the report: nothing to judge".to_owned(),
@@ -470,18 +501,6 @@ pub fn judge_scaling(report: &Report, options: &ScalingOptions) -> ScalingReport
         )
     } else {
         (Verdict::Pass, format!("all {} checks met", checks.len()))
-    };
-    ScalingReport {
-        verdict,
-        reason,
-        duration_s: seconds,
-        window_s,
-        expect: options.expect,
-        load_series,
-        load,
-        targets,
-        checks,
-        notes,
     }
 }
 

@@ -1,0 +1,982 @@
+//! What AWS says about an ECS service's scaling, lined up with what the
+//! clients saw: `verify scaling --ecs-cluster C --ecs-service S`.
+//!
+//! - **Fetch** ([`fetch`]): ECS `DescribeServices` (desired, running and
+//!   pending counts now, deployments, the service's recent events) and
+//!   Application Auto Scaling `DescribeScalingActivities` for
+//!   `service/<cluster>/<service>`, `ecs:service:DesiredCount`, every page.
+//!   Each activity's new desired count is read from its description
+//!   ("Setting desired count to 3.").
+//! - **Line up** ([`apply`], no I/O): activities that started during the
+//!   run (seconds since the report's `started_at`), each matched to the
+//!   first scaling event of the ECS target the clients saw in the same
+//!   direction at or after it (or one still under way then); the lag is
+//!   the client-seen change minus the activity's start. Two checks join the
+//!   scaling report: `aws-activities` (FAIL when an activity failed) and
+//!   `aws-seen-by-clients` (FAIL when a change of the desired count was not
+//!   seen within `--within` / `--scale-in-within`, INCONCLUSIVE when that
+//!   deadline ends after the run).
+//!
+//! Region, credentials and endpoint come from the standard AWS chain
+//! (`AWS_REGION`, `AWS_PROFILE`, roles; `AWS_ENDPOINT_URL` for a stand-in).
+
+use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use weighbridge_report::Report;
+
+use crate::error::InputError;
+use crate::scaling::{Check, Direction, ScalingOptions, ScalingReport, TargetScaling};
+use crate::split::Verdict;
+
+/// The ECS options of `verify scaling`.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct EcsArgs {
+    /// Also read the ECS service's scaling from AWS and line it up with what
+    /// the clients saw: Application Auto Scaling activities (each desired
+    /// count change, its status and cause) and the desired / running /
+    /// pending counts. The cluster name (or ARN); needs --ecs-service.
+    /// Region, credentials and endpoint come from the standard AWS chain
+    /// (AWS_REGION, AWS_PROFILE, roles; AWS_ENDPOINT_URL for a stand-in).
+    #[arg(long, value_name = "NAME", requires = "ecs_service")]
+    pub ecs_cluster: Option<String>,
+
+    /// The ECS service name (or ARN) in --ecs-cluster.
+    #[arg(long, value_name = "NAME", requires = "ecs_cluster")]
+    pub ecs_service: Option<String>,
+
+    /// With --ecs-cluster: the report's target label that this service
+    /// serves (as in the x-served-by header); its client-seen scaling
+    /// events are matched to the AWS activities.
+    #[arg(
+        long,
+        value_name = "LABEL",
+        default_value = "ecs",
+        requires = "ecs_cluster"
+    )]
+    pub ecs_target: String,
+}
+
+impl EcsArgs {
+    /// Cluster and service, when both are given.
+    pub fn names(&self) -> Option<(&str, &str)> {
+        Some((self.ecs_cluster.as_deref()?, self.ecs_service.as_deref()?))
+    }
+
+    /// With `--ecs-cluster`: fetches from AWS and lines it up with `report`
+    /// (judged from `merged`); without it, does nothing.
+    pub fn apply(
+        &self,
+        report: &mut ScalingReport,
+        merged: &Report,
+        options: &ScalingOptions,
+    ) -> Result<(), InputError> {
+        let Some((cluster, service)) = self.names() else {
+            return Ok(());
+        };
+        let obs = fetch(cluster, service)?;
+        apply(report, merged.started_at, &obs, &self.ecs_target, options);
+        Ok(())
+    }
+}
+
+/// One Application Auto Scaling activity, as AWS reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    /// Activity id.
+    pub id: String,
+    /// When it started.
+    pub start: OffsetDateTime,
+    /// When it ended, if it has.
+    pub end: Option<OffsetDateTime>,
+    /// `Pending`, `InProgress`, `Successful`, `Overridden`, `Unfulfilled` or `Failed`.
+    pub status: String,
+    /// The status message, if any.
+    pub status_message: Option<String>,
+    /// Description, e.g. "Setting desired count to 3.".
+    pub description: String,
+    /// Cause, e.g. "monitor alarm ... in state ALARM triggered policy ...".
+    pub cause: String,
+}
+
+impl Activity {
+    /// The desired count it sets, from the description (or the status message).
+    pub fn desired_to(&self) -> Option<u64> {
+        desired_count_in(&self.description)
+            .or_else(|| self.status_message.as_deref().and_then(desired_count_in))
+    }
+}
+
+/// The number after "desired count to" in `text`, e.g. 3 in "Setting
+/// desired count to 3.".
+pub fn desired_count_in(text: &str) -> Option<u64> {
+    const KEY: &str = "desired count to";
+    let at = text.to_ascii_lowercase().find(KEY)? + KEY.len();
+    let rest = text.get(at..)?.trim_start();
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// One ECS service event (the service's own log: tasks started, stopped,
+/// steady state).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceEvent {
+    /// When.
+    pub at: OffsetDateTime,
+    /// What.
+    pub message: String,
+}
+
+/// One ECS deployment of the service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deployment {
+    /// Deployment id.
+    pub id: String,
+    /// `PRIMARY`, `ACTIVE` or `INACTIVE`.
+    pub status: String,
+    /// Tasks desired by it.
+    pub desired: u64,
+    /// Tasks running.
+    pub running: u64,
+    /// Tasks pending.
+    pub pending: u64,
+    /// Rollout state (`COMPLETED`, `IN_PROGRESS`, `FAILED`), if reported.
+    pub rollout_state: Option<String>,
+}
+
+/// What AWS said about the service, at the time of the query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EcsObservations {
+    /// Cluster as given.
+    pub cluster: String,
+    /// Service as given.
+    pub service: String,
+    /// Desired count now.
+    pub desired: u64,
+    /// Running tasks now.
+    pub running: u64,
+    /// Pending tasks now.
+    pub pending: u64,
+    /// Deployments now.
+    pub deployments: Vec<Deployment>,
+    /// The service's recent events (ECS keeps the last 100).
+    pub events: Vec<ServiceEvent>,
+    /// Every scaling activity AWS still lists for the service (six weeks).
+    pub activities: Vec<Activity>,
+}
+
+/// The last path segment of an ARN (`arn:...:cluster/NAME` → `NAME`), or
+/// the text itself.
+fn name_of(text: &str) -> &str {
+    if text.starts_with("arn:") {
+        text.rsplit('/').next().unwrap_or(text)
+    } else {
+        text
+    }
+}
+
+/// The Application Auto Scaling resource id of an ECS service.
+pub fn resource_id(cluster: &str, service: &str) -> String {
+    format!("service/{}/{}", name_of(cluster), name_of(service))
+}
+
+/// Queries ECS and Application Auto Scaling (blocking: runs its own
+/// single-threaded runtime).
+pub fn fetch(cluster: &str, service: &str) -> Result<EcsObservations, InputError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| InputError::Aws {
+            service: "ECS",
+            message: format!("cannot start a runtime: {e}"),
+        })?;
+    runtime.block_on(fetch_async(cluster, service))
+}
+
+/// An SDK timestamp (both SDKs re-export `aws_smithy_types::DateTime`) as a time.
+fn to_time(dt: &aws_sdk_ecs::primitives::DateTime) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(
+        i128::from(dt.secs()) * 1_000_000_000 + i128::from(dt.subsec_nanos()),
+    )
+    .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn count(n: i32) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+async fn fetch_async(cluster: &str, service: &str) -> Result<EcsObservations, InputError> {
+    let config = aws_config::load_from_env().await;
+    let ecs = aws_sdk_ecs::Client::new(&config);
+    let out = ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(service)
+        .send()
+        .await
+        .map_err(|e| InputError::Aws {
+            service: "ECS",
+            message: format!(
+                "DescribeServices {service} in cluster {cluster}: {}",
+                aws_sdk_ecs::error::DisplayErrorContext(&e)
+            ),
+        })?;
+    let Some(svc) = out.services().first() else {
+        let reason = out
+            .failures()
+            .iter()
+            .map(|f| {
+                [f.reason(), f.detail()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(": ")
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(InputError::UnknownEcsService {
+            cluster: cluster.to_owned(),
+            service: service.to_owned(),
+            reason: if reason.is_empty() {
+                "no such service".to_owned()
+            } else {
+                reason
+            },
+        });
+    };
+    let deployments = svc
+        .deployments()
+        .iter()
+        .map(|d| Deployment {
+            id: d.id().unwrap_or_default().to_owned(),
+            status: d.status().unwrap_or_default().to_owned(),
+            desired: count(d.desired_count()),
+            running: count(d.running_count()),
+            pending: count(d.pending_count()),
+            rollout_state: d.rollout_state().map(|s| s.as_str().to_owned()),
+        })
+        .collect();
+    let events = svc
+        .events()
+        .iter()
+        .filter_map(|e| {
+            Some(ServiceEvent {
+                at: to_time(e.created_at()?),
+                message: e.message().unwrap_or_default().to_owned(),
+            })
+        })
+        .collect();
+
+    let aas = aws_sdk_applicationautoscaling::Client::new(&config);
+    let resource = resource_id(cluster, service);
+    let mut activities = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = aas
+            .describe_scaling_activities()
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id(&resource)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| InputError::Aws {
+                service: "Application Auto Scaling",
+                message: format!(
+                    "DescribeScalingActivities {resource}: {}",
+                    aws_sdk_applicationautoscaling::error::DisplayErrorContext(&e)
+                ),
+            })?;
+        for a in page.scaling_activities() {
+            activities.push(Activity {
+                id: a.activity_id().to_owned(),
+                start: to_time(a.start_time()),
+                end: a.end_time().map(to_time),
+                status: a.status_code().as_str().to_owned(),
+                status_message: a.status_message().map(str::to_owned),
+                description: a.description().to_owned(),
+                cause: a.cause().to_owned(),
+            });
+        }
+        match page.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+            _ => break,
+        }
+    }
+    Ok(EcsObservations {
+        cluster: cluster.to_owned(),
+        service: service.to_owned(),
+        desired: count(svc.desired_count()),
+        running: count(svc.running_count()),
+        pending: count(svc.pending_count()),
+        deployments,
+        events,
+        activities,
+    })
+}
+
+/// An activity of the run, lined up with what the clients saw.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinedUpActivity {
+    /// Activity id.
+    pub id: String,
+    /// Wall-clock start (RFC 3339).
+    pub start: String,
+    /// Seconds since the start of the run.
+    pub at_s: u64,
+    /// Desired count before: the previous activity's (unknown for the first one AWS lists).
+    pub from: Option<u64>,
+    /// Desired count it set (from the description).
+    pub to: Option<u64>,
+    /// `up` or `down`; unknown when the desired count is unreadable or unchanged.
+    pub direction: Option<Direction>,
+    /// AWS status (`Successful`, `Failed`, ...).
+    pub status: String,
+    /// AWS status message.
+    pub status_message: Option<String>,
+    /// Description as AWS gives it.
+    pub description: String,
+    /// Cause as AWS gives it.
+    pub cause: String,
+    /// The matching client-seen scaling event (index into the target's `events`).
+    pub event: Option<usize>,
+    /// Second (since start) the clients saw the change.
+    pub seen_at_s: Option<u64>,
+    /// Seconds from the activity to the client-seen change.
+    pub lag_s: Option<u64>,
+}
+
+/// An ECS service event during the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LinedUpServiceEvent {
+    /// Seconds since the start of the run.
+    pub at_s: u64,
+    /// The message.
+    pub message: String,
+}
+
+/// The AWS view of the ECS service over the run (`aws` in the JSON).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AwsScaling {
+    /// The report's target label of the service.
+    pub target: String,
+    /// Cluster.
+    pub cluster: String,
+    /// Service.
+    pub service: String,
+    /// Wall-clock start of the run (RFC 3339): time zero of every `at_s`.
+    pub run_started_at: String,
+    /// Desired count at the time of the query.
+    pub desired: u64,
+    /// Running tasks at the time of the query.
+    pub running: u64,
+    /// Pending tasks at the time of the query.
+    pub pending: u64,
+    /// Instances of the target the clients saw in the last window.
+    pub clients_last_window: Option<u64>,
+    /// Scaling activities that started during the run, oldest first.
+    pub activities: Vec<LinedUpActivity>,
+    /// Activities that started before the run (ignored).
+    pub before_run: usize,
+    /// Activities that started after the run (ignored).
+    pub after_run: usize,
+    /// ECS service events during the run, oldest first.
+    pub service_events: Vec<LinedUpServiceEvent>,
+    /// Deployments at the time of the query.
+    pub deployments: Vec<Deployment>,
+}
+
+/// Where a time falls relative to the run.
+enum InRun {
+    /// Before its start.
+    Before,
+    /// This many whole seconds after its start.
+    At(u64),
+    /// At or after its end.
+    After,
+}
+
+/// Where `t` falls relative to the run `[start, start + duration_s)`.
+fn in_run(start: OffsetDateTime, t: OffsetDateTime, duration_s: u64) -> InRun {
+    let dt = (t - start).as_seconds_f64();
+    if dt < 0.0 {
+        return InRun::Before;
+    }
+    let s = dt.floor() as u64;
+    if s >= duration_s {
+        InRun::After
+    } else {
+        InRun::At(s)
+    }
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+fn secs(s: u64) -> String {
+    humantime::format_duration(std::time::Duration::from_secs(s)).to_string()
+}
+
+/// Statuses whose change of the desired count the clients should see.
+fn takes_effect(status: &str) -> bool {
+    matches!(status, "Successful" | "InProgress")
+}
+
+/// The first client-seen event in `direction` at or after `at_s` (or still
+/// under way then: two activities in quick succession make one event), and
+/// the second the clients saw the change.
+fn matching_event(ts: &TargetScaling, direction: Direction, at_s: u64) -> Option<(usize, u64)> {
+    ts.events
+        .iter()
+        .enumerate()
+        .find(|(_, e)| e.direction == direction && e.end_s >= at_s)
+        .map(|(i, e)| {
+            (
+                i,
+                if e.start_s >= at_s {
+                    e.start_s
+                } else {
+                    e.end_s
+                },
+            )
+        })
+}
+
+/// Lines `obs` up with `report` (judged from a run that started at
+/// `run_started_at`): fills `report.aws`, appends the `aws-activities` and
+/// `aws-seen-by-clients` checks and notes, and recomputes the verdict.
+pub fn apply(
+    report: &mut ScalingReport,
+    run_started_at: OffsetDateTime,
+    obs: &EcsObservations,
+    target: &str,
+    options: &ScalingOptions,
+) {
+    let ts = report
+        .targets
+        .iter()
+        .find(|t| t.target == target && t.instances_seen > 0)
+        .cloned();
+    let window_s = report.window_s.max(1);
+    let mut sorted: Vec<&Activity> = obs.activities.iter().collect();
+    sorted.sort_by_key(|a| a.start);
+
+    let (mut before_run, mut after_run) = (0, 0);
+    let mut previous: Option<u64> = None;
+    let mut activities = Vec::new();
+    let mut checks = Vec::new();
+    let mut notes = Vec::new();
+    let mut check = |name: &'static str, verdict: Verdict, detail: String| {
+        checks.push(Check {
+            target: target.to_owned(),
+            name,
+            verdict,
+            detail,
+        });
+    };
+    for a in sorted {
+        let to = a.desired_to();
+        let from = previous;
+        if takes_effect(&a.status) && to.is_some() {
+            previous = to;
+        }
+        let at_s = match in_run(run_started_at, a.start, report.duration_s) {
+            InRun::At(s) => s,
+            InRun::Before => {
+                before_run += 1;
+                continue;
+            }
+            InRun::After => {
+                after_run += 1;
+                continue;
+            }
+        };
+        // Without an earlier activity: compare with what the clients saw then.
+        let baseline = from.or_else(|| {
+            let w = usize::try_from(at_s / window_s).ok()?;
+            ts.as_ref()?.series.get(w).copied()
+        });
+        let direction = match (baseline, to) {
+            (Some(b), Some(t)) if t > b => Some(Direction::Up),
+            (Some(b), Some(t)) if t < b => Some(Direction::Down),
+            _ => None,
+        };
+        let seen = match (&ts, direction) {
+            (Some(ts), Some(d)) if takes_effect(&a.status) => matching_event(ts, d, at_s),
+            _ => None,
+        };
+        if to.is_none() {
+            notes.push(format!(
+                "{target}: verify cannot read a desired count from the scaling activity at {at_s} s ({:?})",
+                a.description
+            ));
+        }
+        activities.push(LinedUpActivity {
+            id: a.id.clone(),
+            start: rfc3339(a.start),
+            at_s,
+            from,
+            to,
+            direction,
+            status: a.status.clone(),
+            status_message: a.status_message.clone(),
+            description: a.description.clone(),
+            cause: a.cause.clone(),
+            event: seen.map(|(i, _)| i),
+            seen_at_s: seen.map(|(_, s)| s),
+            lag_s: seen.map(|(_, s)| s - at_s),
+        });
+    }
+
+    // aws-activities: did AWS manage to scale?
+    let failed: Vec<&LinedUpActivity> =
+        activities.iter().filter(|a| a.status == "Failed").collect();
+    if activities.is_empty() {
+        check(
+            "aws-activities",
+            Verdict::Pass,
+            "AWS reports no scaling activity during the run".to_owned(),
+        );
+    } else if failed.is_empty() {
+        check(
+            "aws-activities",
+            Verdict::Pass,
+            format!(
+                "{} scaling activities during the run, none failed",
+                activities.len()
+            ),
+        );
+    } else {
+        let what: Vec<String> = failed
+            .iter()
+            .map(|a| {
+                format!(
+                    "at {} s {:?}: {}",
+                    a.at_s,
+                    a.description,
+                    a.status_message.as_deref().unwrap_or("no status message")
+                )
+            })
+            .collect();
+        check(
+            "aws-activities",
+            Verdict::Fail,
+            format!(
+                "{} of {} scaling activities during the run failed ({})",
+                failed.len(),
+                activities.len(),
+                what.join("; ")
+            ),
+        );
+    }
+
+    // aws-seen-by-clients: every change of the desired count.
+    let effective: Vec<&LinedUpActivity> = activities
+        .iter()
+        .filter(|a| takes_effect(&a.status))
+        .collect();
+    if ts.is_none() && !effective.is_empty() {
+        check(
+            "aws-seen-by-clients",
+            Verdict::Inconclusive,
+            format!(
+                "{} scaling activities during the run, but no instances of target {target:?} in the report to compare with (check --ecs-target and --target)",
+                effective.len()
+            ),
+        );
+    }
+    for a in effective {
+        let (Some(ts), Some(direction)) = (&ts, a.direction) else {
+            continue;
+        };
+        let (word, within_s) = match direction {
+            Direction::Up => ("scale-out", options.within_s),
+            Direction::Down => ("scale-in", options.scale_in_within_s),
+        };
+        let within = within_s.max(0.0).round() as u64;
+        let what = format!("desired {} at {} s ({})", desired_text(a), a.at_s, a.status);
+        match (a.event, a.lag_s) {
+            (Some(e), Some(lag)) => {
+                let e = &ts.events[e];
+                check(
+                    "aws-seen-by-clients",
+                    if lag <= within {
+                        Verdict::Pass
+                    } else {
+                        Verdict::Fail
+                    },
+                    format!(
+                        "{what}: clients saw a {word} {} → {} at {} s, {} later (deadline {})",
+                        e.from,
+                        e.to,
+                        a.seen_at_s.unwrap_or(e.start_s),
+                        secs(lag),
+                        secs(within)
+                    ),
+                );
+            }
+            _ => {
+                let watched = report.duration_s.saturating_sub(a.at_s);
+                if watched >= within {
+                    check(
+                        "aws-seen-by-clients",
+                        Verdict::Fail,
+                        format!("{what}: clients saw no {word} within {}", secs(within)),
+                    );
+                } else {
+                    check(
+                        "aws-seen-by-clients",
+                        Verdict::Inconclusive,
+                        format!(
+                            "{what}: clients saw no {word} yet, but the run ended {} after it (deadline {})",
+                            secs(watched),
+                            secs(within)
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    let clients_last_window = ts.as_ref().and_then(|t| t.series.last().copied());
+    notes.push(format!(
+        "ECS service {} (cluster {}) at the time of the query: desired {}, running {}, pending {}; clients saw {} instances of {target} in the last window",
+        obs.service,
+        obs.cluster,
+        obs.desired,
+        obs.running,
+        obs.pending,
+        clients_last_window.map_or("no".to_owned(), |n| n.to_string()),
+    ));
+    if before_run > 0 {
+        notes.push(format!(
+            "{before_run} scaling activities before the run ignored"
+        ));
+    }
+    if after_run > 0 {
+        notes.push(format!(
+            "{after_run} scaling activities after the run ignored"
+        ));
+    }
+    if obs.deployments.len() > 1 {
+        notes.push(format!(
+            "the ECS service has {} deployments (a rollout): instance changes may come from it, not from scaling",
+            obs.deployments.len()
+        ));
+    }
+
+    let mut service_events: Vec<LinedUpServiceEvent> = obs
+        .events
+        .iter()
+        .filter_map(|e| match in_run(run_started_at, e.at, report.duration_s) {
+            InRun::At(at_s) => Some(LinedUpServiceEvent {
+                at_s,
+                message: e.message.clone(),
+            }),
+            InRun::Before | InRun::After => None,
+        })
+        .collect();
+    service_events.sort_by_key(|e| e.at_s);
+
+    report.checks.extend(checks);
+    report.notes.extend(notes);
+    report.aws = Some(AwsScaling {
+        target: target.to_owned(),
+        cluster: obs.cluster.clone(),
+        service: obs.service.clone(),
+        run_started_at: rfc3339(run_started_at),
+        desired: obs.desired,
+        running: obs.running,
+        pending: obs.pending,
+        clients_last_window,
+        activities,
+        before_run,
+        after_run,
+        service_events,
+        deployments: obs.deployments.clone(),
+    });
+    report.rejudge();
+}
+
+/// "2 → 4" (or "? → 4" when the count before is unknown).
+pub fn desired_text(a: &LinedUpActivity) -> String {
+    let n = |v: Option<u64>| v.map_or("?".to_owned(), |v| v.to_string());
+    format!("{} → {}", n(a.from), n(a.to))
+}
+
+#[cfg(test)]
+mod tests {
+    use time::Duration;
+    use weighbridge_report::Report;
+
+    use super::*;
+    use crate::scaling::{Expect, judge_scaling};
+    use crate::synth::{Instance, Scenario};
+
+    /// 20 rps for 60 s, 100 rps for 120 s, 20 rps for 120 s; two tasks
+    /// throughout, two more serving from 90 s to 240 s (as tests/scaling.rs).
+    fn run() -> Report {
+        let mut s = Scenario::constant(300, 20, &[("ecs", 1.0)], 7);
+        for t in 60..180 {
+            s.rate[t] = 100;
+        }
+        s.instances = [
+            ("t1", 0, u64::MAX),
+            ("t2", 0, u64::MAX),
+            ("t3", 90, 240),
+            ("t4", 90, 240),
+        ]
+        .iter()
+        .map(|(id, from, to)| Instance {
+            id: (*id).to_owned(),
+            target: "ecs".to_owned(),
+            from: *from,
+            to: *to,
+        })
+        .collect();
+        s.report().expect("report")
+    }
+
+    fn options() -> ScalingOptions {
+        ScalingOptions {
+            expect: Expect::Any,
+            within_s: 60.0,
+            scale_in_within_s: 120.0,
+            ..ScalingOptions::default()
+        }
+    }
+
+    fn activity(report: &Report, at_s: i64, to: u64, status: &str) -> Activity {
+        Activity {
+            id: format!("act-{at_s}"),
+            start: report.started_at + Duration::seconds(at_s),
+            end: Some(report.started_at + Duration::seconds(at_s + 5)),
+            status: status.to_owned(),
+            status_message: None,
+            description: format!("Setting desired count to {to}."),
+            cause: "monitor alarm in state ALARM triggered policy cpu".to_owned(),
+        }
+    }
+
+    fn obs(activities: Vec<Activity>) -> EcsObservations {
+        EcsObservations {
+            cluster: "main".to_owned(),
+            service: "web".to_owned(),
+            desired: 2,
+            running: 2,
+            pending: 0,
+            deployments: Vec::new(),
+            events: Vec::new(),
+            activities,
+        }
+    }
+
+    fn lined_up(activities: impl Fn(&Report) -> Vec<Activity>) -> ScalingReport {
+        let report = run();
+        let mut judged = judge_scaling(&report, &options());
+        apply(
+            &mut judged,
+            report.started_at,
+            &obs(activities(&report)),
+            "ecs",
+            &options(),
+        );
+        judged
+    }
+
+    fn checks<'a>(r: &'a ScalingReport, name: &str) -> Vec<&'a Check> {
+        r.checks.iter().filter(|c| c.name == name).collect()
+    }
+
+    #[test]
+    fn reads_the_desired_count_from_a_description() {
+        assert_eq!(desired_count_in("Setting desired count to 3."), Some(3));
+        assert_eq!(
+            desired_count_in(
+                "Successfully set desired count to 12. Change successfully fulfilled by ecs."
+            ),
+            Some(12)
+        );
+        assert_eq!(desired_count_in("Setting min capacity to 2."), None);
+        assert_eq!(
+            resource_id("arn:aws:ecs:us-east-1:1:cluster/main", "web"),
+            "service/main/web"
+        );
+    }
+
+    #[test]
+    fn activities_are_matched_with_their_lag() {
+        let r = lined_up(|rep| {
+            vec![
+                activity(rep, 200, 2, "Successful"),
+                activity(rep, 60, 4, "Successful"),
+                activity(rep, -600, 2, "Successful"),
+            ]
+        });
+        let aws = r.aws.as_ref().expect("aws");
+        assert_eq!(aws.before_run, 1);
+        assert_eq!(aws.activities.len(), 2);
+        let out = &aws.activities[0];
+        assert_eq!((out.at_s, out.from, out.to), (60, Some(2), Some(4)));
+        assert_eq!(out.direction, Some(Direction::Up));
+        assert_eq!(
+            (out.event, out.seen_at_s, out.lag_s),
+            (Some(0), Some(90), Some(30))
+        );
+        let back = &aws.activities[1];
+        assert_eq!(back.direction, Some(Direction::Down));
+        assert_eq!(back.event, Some(1));
+        let lag = back.lag_s.expect("scale-in seen");
+        assert!((39..=41).contains(&lag), "{lag}");
+        let seen = checks(&r, "aws-seen-by-clients");
+        assert_eq!(seen.len(), 2);
+        assert!(seen.iter().all(|c| c.verdict == Verdict::Pass), "{seen:?}");
+        assert_eq!(checks(&r, "aws-activities")[0].verdict, Verdict::Pass);
+        assert_eq!(r.verdict, Verdict::Pass, "{}", r.reason);
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.contains("1 scaling activities before the run ignored"))
+        );
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.contains("desired 2, running 2, pending 0")
+                    && n.contains("clients saw 2 instances"))
+        );
+    }
+
+    #[test]
+    fn a_change_never_seen_fails() {
+        // Desired 4 → 6 at 100 s: the clients never saw a sixth... or fifth task.
+        let r = lined_up(|rep| {
+            vec![
+                activity(rep, 60, 4, "Successful"),
+                activity(rep, 100, 6, "Successful"),
+            ]
+        });
+        let seen = checks(&r, "aws-seen-by-clients");
+        assert_eq!(seen[0].verdict, Verdict::Pass);
+        assert_eq!(seen[1].verdict, Verdict::Fail, "{seen:?}");
+        assert!(
+            seen[1].detail.contains("no scale-out within 1m"),
+            "{}",
+            seen[1].detail
+        );
+        assert_eq!(r.verdict, Verdict::Fail);
+        assert!(r.reason.contains("aws-seen-by-clients"), "{}", r.reason);
+    }
+
+    #[test]
+    fn a_failed_activity_fails() {
+        let r = lined_up(|rep| {
+            vec![
+                activity(rep, 60, 4, "Successful"),
+                activity(rep, 120, 8, "Failed"),
+            ]
+        });
+        let act = checks(&r, "aws-activities");
+        assert_eq!(act.len(), 1);
+        assert_eq!(act[0].verdict, Verdict::Fail);
+        assert!(act[0].detail.contains("1 of 2"), "{}", act[0].detail);
+        // The failed change is not expected to be seen by the clients.
+        assert_eq!(checks(&r, "aws-seen-by-clients").len(), 1);
+        assert_eq!(r.verdict, Verdict::Fail);
+    }
+
+    #[test]
+    fn a_deadline_past_the_run_is_inconclusive() {
+        // 4 → 6 at 270 s with a 60 s deadline: the run ends 30 s after it.
+        let r = lined_up(|rep| {
+            vec![
+                activity(rep, 60, 4, "Successful"),
+                activity(rep, 200, 2, "Successful"),
+                activity(rep, 270, 6, "Successful"),
+            ]
+        });
+        let seen = checks(&r, "aws-seen-by-clients");
+        assert_eq!(seen.len(), 3);
+        assert_eq!(seen[2].verdict, Verdict::Inconclusive, "{seen:?}");
+        assert!(
+            seen[2].detail.contains("the run ended 30s after it"),
+            "{}",
+            seen[2].detail
+        );
+        assert_eq!(r.verdict, Verdict::Inconclusive, "{}", r.reason);
+    }
+
+    #[test]
+    fn activities_outside_the_run_are_ignored() {
+        let report = run();
+        let before = judge_scaling(&report, &options());
+        let r = lined_up(|rep| {
+            vec![
+                activity(rep, -3600, 4, "Failed"),
+                activity(rep, -600, 2, "Successful"),
+                activity(rep, 400, 9, "Failed"),
+            ]
+        });
+        let aws = r.aws.as_ref().expect("aws");
+        assert!(aws.activities.is_empty());
+        assert_eq!((aws.before_run, aws.after_run), (2, 1));
+        let act = checks(&r, "aws-activities");
+        assert_eq!(act[0].verdict, Verdict::Pass);
+        assert!(
+            act[0].detail.contains("no scaling activity"),
+            "{}",
+            act[0].detail
+        );
+        assert!(checks(&r, "aws-seen-by-clients").is_empty());
+        assert_eq!(r.verdict, before.verdict);
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.contains("2 scaling activities before the run ignored"))
+        );
+    }
+
+    #[test]
+    fn the_verdict_is_recomputed_like_judge_scaling() {
+        // A report that FAILs on its own stays FAIL, with the same reason first.
+        let report = run();
+        let strict = ScalingOptions {
+            max_instances: Some(3),
+            ..options()
+        };
+        let mut judged = judge_scaling(&report, &strict);
+        let (verdict, reason) = (judged.verdict, judged.reason.clone());
+        judged.rejudge();
+        assert_eq!(
+            (judged.verdict, judged.reason.clone()),
+            (verdict, reason.clone())
+        );
+        apply(
+            &mut judged,
+            report.started_at,
+            &obs(Vec::new()),
+            "ecs",
+            &strict,
+        );
+        assert_eq!(judged.verdict, Verdict::Fail);
+        assert_eq!(judged.reason, reason);
+        // A label with no instances cannot be compared: INCONCLUSIVE.
+        let mut judged = judge_scaling(&report, &options());
+        let acts = vec![activity(&report, 60, 4, "Successful")];
+        apply(
+            &mut judged,
+            report.started_at,
+            &obs(acts),
+            "fargate",
+            &options(),
+        );
+        let seen = checks(&judged, "aws-seen-by-clients");
+        assert_eq!(seen[0].verdict, Verdict::Inconclusive);
+        assert!(
+            seen[0].detail.contains("--ecs-target"),
+            "{}",
+            seen[0].detail
+        );
+    }
+}

@@ -26,9 +26,12 @@ struct SecondAcc {
     dropped: u64,
     targets: HashMap<String, u64>,
     instances: HashMap<String, u64>,
+    /// Ok responses that named no target; with `target_histograms`, every
+    /// ok response is recorded once, and the second's overall latency is
+    /// their sum (one record per request keeps the lock short).
     histogram: Option<Histogram<u64>>,
     latency: Option<SecondLatency>,
-    /// Per target, as `histogram`/`latency` (for latency over time per target).
+    /// Per target: latency over time per target.
     target_histograms: HashMap<String, Histogram<u64>>,
     target_latency: BTreeMap<String, SecondLatency>,
     done: bool,
@@ -199,23 +202,20 @@ impl Recorder {
         let s = second_mut(&mut st.seconds, sec);
         if ok {
             s.ok += 1;
-            if let Some(h) = &mut s.histogram {
-                record(h, micros(corrected));
-            }
-            if let Some(target) = &outcome.target
-                && !s.done
-            {
-                let h = match s.target_histograms.get_mut(target) {
+            let h = match &outcome.target {
+                Some(_) if s.done => None,
+                Some(target) => match s.target_histograms.get_mut(target) {
                     Some(h) => Some(h),
                     None => st
                         .spare
                         .pop()
                         .or_else(|| Histogram::new(SECOND_DIGITS).ok())
                         .map(|h| s.target_histograms.entry(target.clone()).or_insert(h)),
-                };
-                if let Some(h) = h {
-                    record(h, micros(corrected));
-                }
+                },
+                None => s.histogram.as_mut(),
+            };
+            if let Some(h) = h {
+                record(h, micros(corrected));
             }
         } else {
             s.failed += 1;
@@ -413,17 +413,23 @@ impl Recorder {
 
 fn finalize(s: &mut SecondAcc, spare: &mut Vec<Histogram<u64>>) {
     if !s.done {
-        if let Some(mut h) = s.histogram.take() {
-            s.latency = SecondLatency::from_histogram(&h);
-            h.reset();
-            spare.push(h);
-        }
+        let mut all = s.histogram.take();
         for (target, mut h) in s.target_histograms.drain() {
             if let Some(l) = SecondLatency::from_histogram(&h) {
                 s.target_latency.insert(target, l);
             }
+            if let Some(all) = &mut all {
+                // Auto-resizing histograms of the same precision: adding
+                // cannot fail.
+                let _ = all.add(&h);
+            }
             h.reset();
             spare.push(h);
+        }
+        if let Some(mut all) = all {
+            s.latency = SecondLatency::from_histogram(&all);
+            all.reset();
+            spare.push(all);
         }
         s.done = true;
     }

@@ -115,6 +115,35 @@ pub fn scaling_page(scaling: &ScalingReport, report: &Report) -> String {
                 }
             }
         }
+        @if let Some(aws) = &scaling.aws {
+            h2 { "What AWS did: " (aws.cluster) " / " (aws.service) }
+            p {
+                "Now: desired " (aws.desired) ", running " (aws.running) ", pending " (aws.pending)
+                @if let Some(n) = aws.clients_last_window { "; the clients saw " (n) " in the last window" }
+                ". Times are seconds since the run started (" (aws.run_started_at) ")."
+            }
+            @if aws.activities.is_empty() {
+                p { "No scaling activity during the run." }
+            } @else {
+                table {
+                    tr { th.n { "at (s)" } th { "desired" } th { "status" } th.n { "seen by clients (s)" } th.n { "lag (s)" } th { "cause" } }
+                    @for a in &aws.activities {
+                        tr {
+                            td.n { (a.at_s) } td { (crate::ecs::desired_text(a)) } td { (a.status) }
+                            td.n { (a.seen_at_s.map_or("not seen".to_owned(), |s| s.to_string())) }
+                            td.n { (a.lag_s.map_or(String::new(), |s| s.to_string())) }
+                            td { (a.cause) }
+                        }
+                    }
+                }
+            }
+            @if !aws.service_events.is_empty() {
+                table {
+                    tr { th.n { "at (s)" } th { "ECS service event" } }
+                    @for e in &aws.service_events { tr { td.n { (e.at_s) } td { (e.message) } } }
+                }
+            }
+        }
         (notes(&scaling.notes))
     };
     page("verify scaling", &body, Some(report), &[], Some(scaling))
@@ -533,7 +562,7 @@ fn chart(
             .map_err(err)?;
         let whole = |v: &f64| format!("{v:.0}");
         let y_fmt = |v: &f64| {
-            if top >= 10.0 {
+            if whole_y || top >= 10.0 {
                 format!("{v:.0}")
             } else {
                 format!("{v:.1}")
@@ -689,11 +718,27 @@ fn latency_chart(series: &Series) -> Result<Drawn, String> {
 fn instances_chart(scaling: &ScalingReport, series: &Series) -> Result<Drawn, String> {
     let window = scaling.window_s.max(1) as f64;
     let top = scaling.targets.iter().map(|t| t.max).max().unwrap_or(1) as f64 + 1.0;
-    let keys = scaling
+    let mut keys: Vec<Key> = scaling
         .targets
         .iter()
         .map(|t| Key::solid(t.target.clone(), series.colour_of(&t.target)))
         .collect();
+    let desired = scaling
+        .aws
+        .as_ref()
+        .and_then(|aws| desired_steps(scaling, aws, series.end()));
+    if let Some(aws) = &scaling.aws
+        && desired.is_some()
+    {
+        keys.push(Key::dashed(
+            format!("{} desired count (Application Auto Scaling)", aws.target),
+            series.colour_of(&aws.target),
+        ));
+    }
+    let top = desired
+        .iter()
+        .flatten()
+        .fold(top, |a, &(_, y)| a.max(y + 1.0));
     let svg = chart(series.end(), top, "instances", true, |c| {
         for t in &scaling.targets {
             // A step line: flat across each window.
@@ -708,7 +753,43 @@ fn instances_chart(scaling: &ScalingReport, series: &Series) -> Result<Drawn, St
                 .collect();
             line(c, points, series.colour_of(&t.target), false)?;
         }
+        if let (Some(points), Some(aws)) = (desired, &scaling.aws) {
+            line(c, points, series.colour_of(&aws.target), true)?;
+        }
         Ok(())
     })?;
     Ok(Drawn { svg, keys })
+}
+
+/// The desired count AWS set over the run, as a step line: from the count
+/// before the first activity that took effect (or the instances the
+/// clients saw at the start) through each change. `None` without one.
+fn desired_steps(
+    scaling: &ScalingReport,
+    aws: &crate::ecs::AwsScaling,
+    end: f64,
+) -> Option<Vec<(f64, f64)>> {
+    let applied: Vec<_> = aws
+        .activities
+        .iter()
+        .filter(|a| matches!(a.status.as_str(), "Successful" | "InProgress"))
+        .filter_map(|a| a.to.map(|to| (a.at_s as f64, to as f64, a.from)))
+        .collect();
+    let &(_, _, first_from) = applied.first()?;
+    let initial = first_from.or_else(|| {
+        scaling
+            .targets
+            .iter()
+            .find(|t| t.target == aws.target)
+            .map(|t| t.initial)
+    })? as f64;
+    let mut points = vec![(0.0, initial)];
+    let mut level = initial;
+    for (at, to, _) in applied {
+        points.push((at, level));
+        points.push((at, to));
+        level = to;
+    }
+    points.push((end, level));
+    Some(points)
 }

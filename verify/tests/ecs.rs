@@ -378,6 +378,18 @@ fn activities_over_two_pages_are_lined_up_with_the_clients() {
         md.contains("| 60 s | 2 → 4 | Successful | after 30 s |"),
         "{md}"
     );
+
+    // The HTML page has the activities and draws the desired count.
+    let html = dir.path().join("scaling.html");
+    run(&report, &aws.endpoint(), "web", &[])
+        .arg("--html")
+        .arg(&html)
+        .assert()
+        .code(0);
+    let page = std::fs::read_to_string(&html).expect("page");
+    assert!(page.contains("What AWS did: main / web"));
+    assert!(page.contains("<td>2 → 4</td>"), "the activity's row");
+    assert!(page.contains("ecs desired count (Application Auto Scaling)"));
 }
 
 #[test]

@@ -713,30 +713,11 @@ mod tests {
 
     use super::*;
     use crate::scaling::{Expect, judge_scaling};
-    use crate::synth::{Instance, Scenario};
+    use crate::synth::Scenario;
 
-    /// 20 rps for 60 s, 100 rps for 120 s, 20 rps for 120 s; two tasks
-    /// throughout, two more serving from 90 s to 240 s (as tests/scaling.rs).
+    /// Clients see 2 → 4 tasks at 90 s and 4 → 2 at about 240 s.
     fn run() -> Report {
-        let mut s = Scenario::constant(300, 20, &[("ecs", 1.0)], 7);
-        for t in 60..180 {
-            s.rate[t] = 100;
-        }
-        s.instances = [
-            ("t1", 0, u64::MAX),
-            ("t2", 0, u64::MAX),
-            ("t3", 90, 240),
-            ("t4", 90, 240),
-        ]
-        .iter()
-        .map(|(id, from, to)| Instance {
-            id: (*id).to_owned(),
-            target: "ecs".to_owned(),
-            from: *from,
-            to: *to,
-        })
-        .collect();
-        s.report().expect("report")
+        Scenario::scale_out_and_in("t", 7).report().expect("report")
     }
 
     fn options() -> ScalingOptions {

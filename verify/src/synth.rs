@@ -72,6 +72,33 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The scaling run the scaling tests share: `ecs` only, 20 rps for 60 s,
+    /// 100 rps for 120 s, 20 rps for 120 s; two tasks (`{prefix}1`,
+    /// `{prefix}2`) throughout, two more (`{prefix}3`, `{prefix}4`) serving
+    /// from 90 s to 240 s: a scale-out 30 s after the rise, a scale-in 60 s
+    /// after the fall.
+    pub fn scale_out_and_in(prefix: &str, seed: u64) -> Scenario {
+        let mut s = Scenario::constant(300, 20, &[("ecs", 1.0)], seed);
+        for rate in &mut s.rate[60..180] {
+            *rate = 100;
+        }
+        s.instances = [
+            (1, 0, u64::MAX),
+            (2, 0, u64::MAX),
+            (3, 90, 240),
+            (4, 90, 240),
+        ]
+        .iter()
+        .map(|&(n, from, to)| Instance {
+            id: format!("{prefix}{n}"),
+            target: "ecs".to_owned(),
+            from,
+            to,
+        })
+        .collect();
+        s
+    }
+
     /// A constant-rate run of `seconds` at `rps` split by `shares`.
     pub fn constant(seconds: u64, rps: u64, shares: &[(&str, f64)], seed: u64) -> Scenario {
         Scenario {

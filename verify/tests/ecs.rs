@@ -21,7 +21,7 @@ use std::time::Duration;
 use common::{verify, write};
 use predicates::prelude::*;
 use serde_json::{Value, json};
-use verify::synth::{Instance, Scenario};
+use verify::synth::Scenario;
 
 /// 2025-03-01T12:00:00Z, the synthetic run's start.
 const T0: f64 = 1_740_830_400.0;
@@ -224,24 +224,7 @@ fn answer(target: &str, body: &Value) -> (&'static str, Value) {
 }
 
 fn report_file(dir: &Path) -> PathBuf {
-    let mut s = Scenario::constant(300, 20, &[("ecs", 1.0)], 1);
-    for t in 60..180 {
-        s.rate[t] = 100;
-    }
-    s.instances = [
-        ("task-a", 0, u64::MAX),
-        ("task-b", 0, u64::MAX),
-        ("task-c", 90, 240),
-        ("task-d", 90, 240),
-    ]
-    .iter()
-    .map(|(id, from, to)| Instance {
-        id: (*id).to_owned(),
-        target: "ecs".to_owned(),
-        from: *from,
-        to: *to,
-    })
-    .collect();
+    let s = Scenario::scale_out_and_in("task-", 1);
     write(dir, "run.json", &s.report().expect("report"))
 }
 

@@ -1,6 +1,6 @@
 //! `verify scaling`: instances over time, events, reaction times, checks.
 //!
-//! The scenario: 20 rps for 60 s, 100 rps for 120 s, 20 rps for 120 s, all
+//! The scenario (`Scenario::scale_out_and_in`): 20 rps for 60 s, 100 rps for 120 s, 20 rps for 120 s, all
 //! to ECS. Two tasks run throughout; two more serve from 90 s to 240 s. So
 //! the load rises at 60 s and falls at 180 s; ECS scales out 2 → 4 at 90 s
 //! (30 s after the rise) and back in 4 → 2 at 240 s (60 s after the fall).
@@ -10,30 +10,12 @@ mod common;
 use common::{verify, write};
 use predicates::prelude::*;
 use verify::scaling::{Direction, load_changes};
-use verify::synth::{Instance, Scenario};
+use verify::synth::Scenario;
 use verify::{Expect, ScalingOptions, Verdict, judge_scaling};
 use weighbridge_report::Report;
 
 fn scenario(seed: u64) -> Scenario {
-    let mut s = Scenario::constant(300, 20, &[("ecs", 1.0)], seed);
-    for t in 60..180 {
-        s.rate[t] = 100;
-    }
-    s.instances = [
-        ("task-1", 0, u64::MAX),
-        ("task-2", 0, u64::MAX),
-        ("task-3", 90, 240),
-        ("task-4", 90, 240),
-    ]
-    .iter()
-    .map(|(id, from, to)| Instance {
-        id: (*id).to_owned(),
-        target: "ecs".to_owned(),
-        from: *from,
-        to: *to,
-    })
-    .collect();
-    s
+    Scenario::scale_out_and_in("task-", seed)
 }
 
 fn report() -> Report {

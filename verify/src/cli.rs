@@ -91,6 +91,10 @@ pub struct CompareArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Also write the verdict as JUnit XML to FILE (FAIL = failure,
+    /// INCONCLUSIVE = skipped).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
     /// Also write a self-contained HTML page to FILE: both sides, and the run's
     /// requests, split, latency and instances over time (opens offline).
     #[arg(long, value_name = "FILE")]
@@ -589,7 +593,15 @@ where
             Ok((report, rendered, merged)) => finish(
                 &rendered,
                 args.format,
-                None,
+                args.junit.as_deref().map(|p| {
+                    (
+                        p,
+                        ci::junit(
+                            "verify compare",
+                            &[("compare".to_owned(), report.verdict, report.reason.clone())],
+                        ),
+                    )
+                }),
                 args.html
                     .as_deref()
                     .map(|p| (p, crate::html::compare_page(&report, &merged))),

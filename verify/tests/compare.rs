@@ -41,8 +41,16 @@ fn a_healthy_canary_passes() {
 fn a_canary_with_more_errors_fails() {
     let mut s = stable_canary(2);
     s.http_5xx = vec![("canary".into(), 0.05)];
-    let (code, v) = compare(&s, &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let junit = dir.path().join("compare.xml");
+    let junit_arg = junit.to_string_lossy().into_owned();
+    let (code, v) = compare(&s, &["--junit", &junit_arg]);
     assert_eq!((code, v["verdict"].as_str()), (1, Some("FAIL")), "{v:#}");
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    assert!(
+        xml.contains(r#"failures="1""#) && xml.contains("<failure message="),
+        "{xml}"
+    );
     assert!(
         v["error_p_value"].as_f64().is_some_and(|p| p < 1e-6),
         "{v:#}"

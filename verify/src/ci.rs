@@ -7,6 +7,8 @@ use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::path::Path;
 
+use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+
 use crate::output::{p_text, pct};
 use crate::scaling::ScalingReport;
 use crate::split::{SplitReport, Verdict};
@@ -186,63 +188,42 @@ pub fn append_step_summary(markdown: &str) -> std::io::Result<()> {
     file.write_all(markdown.as_bytes())
 }
 
-fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// One JUnit test case: name, verdict, message.
 pub type Case = (String, Verdict, String);
 
 /// A JUnit XML document of one suite: FAIL is a `<failure>`, INCONCLUSIVE
-/// a `<skipped>` (not proven either way), PASS a plain test case.
+/// a `<skipped>` (not proven either way), PASS a plain test case with the
+/// reason as its output.
 pub fn junit(suite: &str, cases: &[Case]) -> String {
-    let failures = cases.iter().filter(|c| c.1 == Verdict::Fail).count();
-    let skipped = cases
-        .iter()
-        .filter(|c| c.1 == Verdict::Inconclusive)
-        .count();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites><testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" errors=\"0\">",
-        xml_escape(suite),
-        cases.len()
-    );
+    let mut test_suite = TestSuite::new(suite);
     for (name, verdict, message) in cases {
-        let name = xml_escape(name);
-        let message = xml_escape(message);
-        let _ = match verdict {
-            Verdict::Pass => writeln!(
-                out,
-                "  <testcase classname=\"{}\" name=\"{name}\"><system-out>{message}</system-out></testcase>",
-                xml_escape(suite)
-            ),
-            Verdict::Fail => writeln!(
-                out,
-                "  <testcase classname=\"{}\" name=\"{name}\"><failure message=\"{message}\">{message}</failure></testcase>",
-                xml_escape(suite)
-            ),
-            Verdict::Inconclusive => writeln!(
-                out,
-                "  <testcase classname=\"{}\" name=\"{name}\"><skipped message=\"INCONCLUSIVE: {message}\"/></testcase>",
-                xml_escape(suite)
-            ),
+        let status = match verdict {
+            Verdict::Pass => TestCaseStatus::success(),
+            Verdict::Fail => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status.set_message(message.as_str());
+                status
+            }
+            Verdict::Inconclusive => {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message(format!("INCONCLUSIVE: {message}"));
+                status
+            }
         };
+        let mut case = TestCase::new(name.as_str(), status);
+        case.set_classname(suite);
+        if *verdict == Verdict::Pass {
+            case.set_system_out(message.as_str());
+        }
+        test_suite.add_test_case(case);
     }
-    out.push_str("</testsuite></testsuites>\n");
-    out
+    let mut report = quick_junit::Report::new(suite);
+    report.add_test_suite(test_suite);
+    // Serialising into a String cannot fail for I/O; should quick-junit
+    // refuse anyway, the error is written where the XML would be.
+    report
+        .to_string()
+        .unwrap_or_else(|e| format!("<!-- JUnit XML could not be written: {e} -->\n"))
 }
 
 /// The JUnit cases of a split verdict: the split itself, and the error rate

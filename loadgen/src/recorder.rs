@@ -594,8 +594,14 @@ mod tests {
         let st = r.lock();
         let live = st.seconds.iter().filter(|s| s.histogram.is_some()).count();
         assert!(live <= 1, "{live} per-second histograms still held");
+        let live_targets: usize = st.seconds.iter().map(|s| s.target_histograms.len()).sum();
         assert!(
-            st.spare.len() <= 2,
+            live_targets <= 1,
+            "{live_targets} per-target histograms still held"
+        );
+        assert!(st.seconds.iter().all(|s| s.target_latency.len() <= 1));
+        assert!(
+            st.spare.len() <= 3,
             "{} spare histograms: they are reused, not piled up",
             st.spare.len()
         );

@@ -467,6 +467,18 @@ impl Report {
                 }
                 *per_target.entry(label).or_default() += u128::from(*n);
             }
+            if let Some(label) = s
+                .target_latency_ms
+                .keys()
+                .find(|l| s.targets.get(*l).is_none_or(|n| *n == 0))
+            {
+                return Err(ValidationError::SecondUnbalanced {
+                    t: s.t,
+                    reason: format!(
+                        "target_latency_ms has {label:?}, which served no response that second"
+                    ),
+                });
+            }
             for (host, n) in &s.instances {
                 if !self.hosts.contains_key(host) {
                     return Err(ValidationError::UnknownHost {

@@ -123,6 +123,18 @@ fn target_percentiles_decrease() {
 }
 
 #[test]
+fn target_latency_of_a_target_that_did_not_serve() {
+    let err = broken(|r| {
+        let l = r.timeline[0].target_latency_ms["ecs"];
+        r.timeline[0].target_latency_ms.insert("nobody".into(), l);
+    });
+    assert!(
+        matches!(&err, ValidationError::SecondUnbalanced { t: 0, reason } if reason.contains("\"nobody\"")),
+        "{err}"
+    );
+}
+
+#[test]
 fn ended_before_started() {
     let err = broken(|r| r.ended_at = r.started_at - time::Duration::seconds(1));
     assert!(

@@ -424,14 +424,30 @@ fn takes_effect(status: &str) -> bool {
     matches!(status, "Successful" | "InProgress")
 }
 
+/// Statuses that mean the desired count was not (fully) set.
+fn did_not_scale(status: &str) -> bool {
+    matches!(status, "Failed" | "Unfulfilled")
+}
+
 /// The first client-seen event in `direction` at or after `at_s` (or still
-/// under way then: two activities in quick succession make one event), and
-/// the second the clients saw the change.
-fn matching_event(ts: &TargetScaling, direction: Direction, at_s: u64) -> Option<(usize, u64)> {
+/// under way then: two activities in quick succession make one event) that
+/// reaches the desired count `to` (at least `to` instances for a scale-out,
+/// at most for a scale-in), and the second the clients saw the change.
+fn matching_event(
+    ts: &TargetScaling,
+    direction: Direction,
+    at_s: u64,
+    to: Option<u64>,
+) -> Option<(usize, u64)> {
+    let reaches = |e: &crate::scaling::ScalingEvent| match (direction, to) {
+        (Direction::Up, Some(to)) => e.to >= to,
+        (Direction::Down, Some(to)) => e.to <= to,
+        (_, None) => true,
+    };
     ts.events
         .iter()
         .enumerate()
-        .find(|(_, e)| e.direction == direction && e.end_s >= at_s)
+        .find(|(_, e)| e.direction == direction && e.end_s >= at_s && reaches(e))
         .map(|(i, e)| {
             (
                 i,
@@ -504,7 +520,7 @@ pub fn apply(
             _ => None,
         };
         let seen = match (&ts, direction) {
-            (Some(ts), Some(d)) if takes_effect(&a.status) => matching_event(ts, d, at_s),
+            (Some(ts), Some(d)) if takes_effect(&a.status) => matching_event(ts, d, at_s, to),
             _ => None,
         };
         if to.is_none() {
@@ -531,14 +547,22 @@ pub fn apply(
     }
 
     // aws-activities: did AWS manage to scale?
-    let failed: Vec<&LinedUpActivity> =
-        activities.iter().filter(|a| a.status == "Failed").collect();
+    let failed: Vec<&LinedUpActivity> = activities
+        .iter()
+        .filter(|a| did_not_scale(&a.status))
+        .collect();
     if activities.is_empty() {
         check(
             "aws-activities",
             Verdict::Pass,
             "AWS reports no scaling activity during the run".to_owned(),
         );
+        if before_run == 0 && after_run == 0 {
+            notes.push(format!(
+                "Application Auto Scaling has no activity at all for {}: is a scalable target registered for the service?",
+                resource_id(&obs.cluster, &obs.service)
+            ));
+        }
     } else if failed.is_empty() {
         check(
             "aws-activities",
@@ -564,7 +588,7 @@ pub fn apply(
             "aws-activities",
             Verdict::Fail,
             format!(
-                "{} of {} scaling activities during the run failed ({})",
+                "{} of {} scaling activities during the run failed or were unfulfilled ({})",
                 failed.len(),
                 activities.len(),
                 what.join("; ")
@@ -619,23 +643,50 @@ pub fn apply(
             }
             _ => {
                 let watched = report.duration_s.saturating_sub(a.at_s);
+                // A change the clients saw that falls short of the desired count.
+                let partly = ts
+                    .events
+                    .iter()
+                    .find(|e| e.direction == direction && e.end_s >= a.at_s)
+                    .map_or(String::new(), |e| {
+                        format!(
+                            " (they saw {} → {} at {} s, short of it)",
+                            e.from, e.to, e.start_s
+                        )
+                    });
+                let to = a.to.map_or(String::new(), |t| format!(" to {t}"));
                 if watched >= within {
                     check(
                         "aws-seen-by-clients",
                         Verdict::Fail,
-                        format!("{what}: clients saw no {word} within {}", secs(within)),
+                        format!(
+                            "{what}: clients saw no {word}{to} within {}{partly}",
+                            secs(within)
+                        ),
                     );
                 } else {
                     check(
                         "aws-seen-by-clients",
                         Verdict::Inconclusive,
                         format!(
-                            "{what}: clients saw no {word} yet, but the run ended {} after it (deadline {})",
+                            "{what}: clients saw no {word}{to} yet, but the run ended {} after it (deadline {}){partly}",
                             secs(watched),
                             secs(within)
                         ),
                     );
                 }
+            }
+        }
+    }
+
+    // Changes the clients saw that no scaling activity explains.
+    if let Some(ts) = &ts {
+        for (i, e) in ts.events.iter().enumerate() {
+            if !activities.iter().any(|a| a.event == Some(i)) {
+                notes.push(format!(
+                    "{target}: clients saw {} → {} at {} s with no scaling activity behind it (a deployment, a replaced task, or scaling outside Application Auto Scaling)",
+                    e.from, e.to, e.start_s
+                ));
             }
         }
     }
@@ -830,6 +881,47 @@ mod tests {
     }
 
     #[test]
+    fn a_change_seen_only_in_part_fails() {
+        // Desired 2 → 6 at 60 s; the clients saw 2 → 4 at 90 s and no more.
+        let r = lined_up(|rep| vec![activity(rep, 60, 6, "Successful")]);
+        let seen = checks(&r, "aws-seen-by-clients");
+        assert_eq!(seen[0].verdict, Verdict::Fail, "{seen:?}");
+        assert!(
+            seen[0].detail.contains("to 6") && seen[0].detail.contains("saw 2 → 4 at 90 s"),
+            "{}",
+            seen[0].detail
+        );
+        // That 2 → 4 then has no activity behind it: a note says so.
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.contains("2 → 4 at 90 s with no scaling activity")),
+            "{:?}",
+            r.notes
+        );
+    }
+
+    #[test]
+    fn an_unfulfilled_activity_fails_like_a_failed_one() {
+        let r = lined_up(|rep| vec![activity(rep, 60, 4, "Unfulfilled")]);
+        let act = checks(&r, "aws-activities");
+        assert_eq!(act[0].verdict, Verdict::Fail, "{act:?}");
+        assert!(act[0].detail.contains("unfulfilled"), "{}", act[0].detail);
+    }
+
+    #[test]
+    fn no_activity_at_all_asks_whether_the_service_autoscales() {
+        let r = lined_up(|_| Vec::new());
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.contains("no activity at all for service/main/web")),
+            "{:?}",
+            r.notes
+        );
+    }
+
+    #[test]
     fn a_change_never_seen_fails() {
         // Desired 4 → 6 at 100 s: the clients never saw a sixth... or fifth task.
         let r = lined_up(|rep| {
@@ -842,7 +934,7 @@ mod tests {
         assert_eq!(seen[0].verdict, Verdict::Pass);
         assert_eq!(seen[1].verdict, Verdict::Fail, "{seen:?}");
         assert!(
-            seen[1].detail.contains("no scale-out within 1m"),
+            seen[1].detail.contains("no scale-out to 6 within 1m"),
             "{}",
             seen[1].detail
         );

@@ -233,7 +233,7 @@ pub struct Second {
     pub latency_ms: Option<SecondLatency>,
     /// Target label → corrected latency of this second's ok responses from
     /// that target (targets with no ok response that second are absent).
-    /// Added in 0.2 of the v1 schema; older reports have none.
+    /// An optional, additive v1 field: reports written before it lack it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub target_latency_ms: BTreeMap<String, SecondLatency>,
 }

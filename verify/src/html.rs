@@ -304,6 +304,9 @@ fn timeline_charts(
     expected: &[(String, f64)],
     scaling: Option<&ScalingReport>,
 ) -> Markup {
+    if report.timeline.is_empty() {
+        return html! { p.meta { "No timeline: the report has no seconds to draw." } };
+    }
     let series = Series::from_report(report);
     let own;
     let scaling = match scaling {
@@ -328,7 +331,9 @@ fn timeline_charts(
         (
             "Requests per second",
             rate_chart(&series),
-            format!("Scheduled load and responses per target, {per}."),
+            format!(
+                "Scheduled load, and where each request went (a target, no response, dropped), {per}."
+            ),
         ),
         (
             "Split over time",
@@ -341,7 +346,7 @@ fn timeline_charts(
             "Latency per target",
             latency_chart(&series),
             format!(
-                "Corrected latency (from the intended send time), {per}: p99 solid, p50 dashed."
+                "Corrected latency (from the intended send time) of ok responses, {per}: p99 solid, p50 dashed; gaps are windows without an ok response."
             ),
         ),
         (
@@ -372,16 +377,31 @@ struct Series {
     window_s: u64,
     /// Start of each window, seconds since the run started.
     starts: Vec<f64>,
+    /// Requests/s scheduled in each window.
     scheduled: Vec<f64>,
     /// Label → responses per second in each window.
     served: BTreeMap<String, Vec<f64>>,
-    /// Label → (p50, p99) per window, `None` for windows without ok responses.
+    /// Requests/s sent that got no response (connect errors, timeouts).
+    no_response: Vec<f64>,
+    /// Requests/s dropped (`--max-in-flight`).
+    dropped: Vec<f64>,
+    /// Label → (p50, p99) per window, `None` for windows without ok
+    /// responses: p50 is the response-weighted mean of the seconds' p50, p99
+    /// the worst second's p99 (a spike stays visible in a long window).
     latency: BTreeMap<String, Vec<Option<(f64, f64)>>>,
+}
+
+/// Per-window latency accumulator: weighted p50 sum, weight, worst p99.
+#[derive(Clone, Copy, Default)]
+struct LatencyAcc {
+    p50_sum: f64,
+    weight: f64,
+    p99_max: Option<f64>,
 }
 
 impl Series {
     fn from_report(report: &Report) -> Self {
-        let seconds = report.timeline.last().map_or(0, |s| s.t + 1);
+        let seconds = report.timeline.last().map_or(0, |s| s.t.saturating_add(1));
         let window_s = seconds.div_ceil(POINTS).max(1);
         let windows = usize::try_from(seconds.div_ceil(window_s)).unwrap_or(0);
         let labels: BTreeSet<&String> = report
@@ -390,12 +410,13 @@ impl Series {
             .flat_map(|s| s.targets.keys())
             .collect();
         let mut scheduled = vec![0.0; windows];
+        let mut no_response = vec![0.0; windows];
+        let mut dropped = vec![0.0; windows];
         let mut served: BTreeMap<String, Vec<f64>> = labels
             .iter()
             .map(|l| ((*l).clone(), vec![0.0; windows]))
             .collect();
-        // Response-weighted sums of p50 and p99, and the weights.
-        let mut lat: BTreeMap<String, Vec<(f64, f64, f64)>> = BTreeMap::new();
+        let mut lat: BTreeMap<String, Vec<LatencyAcc>> = BTreeMap::new();
         let per_target = report
             .timeline
             .iter()
@@ -406,19 +427,22 @@ impl Series {
                 continue;
             }
             scheduled[w] += s.scheduled as f64;
+            dropped[w] += s.dropped as f64;
+            let answered: u64 = s.targets.values().sum();
+            no_response[w] += s.sent.saturating_sub(answered) as f64;
             for (label, n) in &s.targets {
                 if let Some(v) = served.get_mut(label) {
                     v[w] += *n as f64;
                 }
             }
             let mut add = |label: &str, p50: f64, p99: f64, weight: u64| {
-                let weight = weight.max(1) as f64;
                 let acc = &mut lat
                     .entry(label.to_owned())
-                    .or_insert_with(|| vec![(0.0, 0.0, 0.0); windows])[w];
-                acc.0 += p50 * weight;
-                acc.1 += p99 * weight;
-                acc.2 += weight;
+                    .or_insert_with(|| vec![LatencyAcc::default(); windows])[w];
+                let weight = weight.max(1) as f64;
+                acc.p50_sum += p50 * weight;
+                acc.weight += weight;
+                acc.p99_max = Some(acc.p99_max.map_or(p99, |m| m.max(p99)));
             };
             if per_target {
                 for (label, l) in &s.target_latency_ms {
@@ -437,20 +461,21 @@ impl Series {
             let start = i as u64 * window_s;
             seconds.saturating_sub(start).clamp(1, window_s) as f64
         };
-        for (i, v) in scheduled.iter_mut().enumerate() {
-            *v /= length(i);
-        }
-        for v in served.values_mut() {
+        let per_second = |v: &mut Vec<f64>| {
             for (i, x) in v.iter_mut().enumerate() {
                 *x /= length(i);
             }
-        }
+        };
+        per_second(&mut scheduled);
+        per_second(&mut no_response);
+        per_second(&mut dropped);
+        served.values_mut().for_each(per_second);
         let latency = lat
             .into_iter()
             .map(|(label, v)| {
                 let points = v
                     .into_iter()
-                    .map(|(a, b, w)| (w > 0.0).then(|| (a / w, b / w)))
+                    .map(|a| a.p99_max.map(|p99| (a.p50_sum / a.weight, p99)))
                     .collect();
                 (label, points)
             })
@@ -460,6 +485,8 @@ impl Series {
             starts: (0..windows).map(|i| (i as u64 * window_s) as f64).collect(),
             scheduled,
             served,
+            no_response,
+            dropped,
             latency,
         }
     }
@@ -576,7 +603,11 @@ fn chart(
             .light_line_style(WHITE.mix(0.0));
         if whole_y {
             // Integer ticks only (instance counts).
-            mesh.y_labels(usize::try_from(top as u64 + 1).unwrap_or(10).min(12));
+            mesh.y_labels(
+                usize::try_from((top as u64).saturating_add(1))
+                    .unwrap_or(12)
+                    .min(12),
+            );
         }
         mesh.draw().map_err(err)?;
         draw(&mut chart)?;
@@ -599,6 +630,39 @@ fn line(
         chart
             .draw_series(LineSeries::new(points, colour.stroke_width(2)))
             .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// `points` (x ascending) cut wherever a window is missing: no data there,
+/// and joining across would draw data that is not there.
+fn segments(points: Vec<(f64, f64)>, window: f64) -> Vec<Vec<(f64, f64)>> {
+    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
+    for p in points {
+        match out.last_mut() {
+            Some(seg) if seg.last().is_some_and(|last| p.0 - last.0 <= window * 1.5) => seg.push(p),
+            _ => out.push(vec![p]),
+        }
+    }
+    out
+}
+
+/// Draws `points` as [`segments`]: lines, and a dot for a lone point.
+fn gappy_line(
+    chart: &mut Chart<'_, '_>,
+    points: Vec<(f64, f64)>,
+    window: f64,
+    colour: RGBColor,
+    dashed: bool,
+) -> Result<(), String> {
+    for seg in segments(points, window) {
+        if let [only] = seg[..] {
+            chart
+                .draw_series(std::iter::once(Circle::new(only, 3, colour.filled())))
+                .map_err(err)?;
+        } else {
+            line(chart, seg, colour, dashed)?;
+        }
     }
     Ok(())
 }
@@ -630,14 +694,34 @@ fn rate_chart(series: &Series) -> Result<Drawn, String> {
         .chain(series.served.values().flatten())
         .fold(1.0_f64, |a, &b| a.max(b))
         * 1.1;
+    // Every scheduled request is on the chart: answered by a target,
+    // sent without a response, or dropped.
+    const NO_RESPONSE: RGBColor = RGBColor(90, 90, 90);
+    const DROPPED: RGBColor = RGBColor(200, 0, 0);
+    let any = |v: &[f64]| v.iter().any(|&x| x > 0.0);
     let mut keys = vec![Key::dashed("scheduled", BLACK)];
     for label in series.served.keys() {
         keys.push(Key::solid(label.clone(), series.colour_of(label)));
+    }
+    if any(&series.no_response) {
+        keys.push(Key::solid(
+            "no response (connect error, timeout)",
+            NO_RESPONSE,
+        ));
+    }
+    if any(&series.dropped) {
+        keys.push(Key::dashed("dropped (--max-in-flight)", DROPPED));
     }
     let svg = chart(series.end(), top, "requests/s", false, |c| {
         line(c, series.points(&series.scheduled), BLACK, true)?;
         for (label, v) in &series.served {
             line(c, series.points(v), series.colour_of(label), false)?;
+        }
+        if any(&series.no_response) {
+            line(c, series.points(&series.no_response), NO_RESPONSE, false)?;
+        }
+        if any(&series.dropped) {
+            line(c, series.points(&series.dropped), DROPPED, true)?;
         }
         Ok(())
     })?;
@@ -667,7 +751,13 @@ fn share_chart(series: &Series, expected: &[(String, f64)]) -> Result<Drawn, Str
                 .filter(|(_, (_, t))| **t > 0.0)
                 .map(|(x, (n, t))| (*x, 100.0 * n / t))
                 .collect();
-            line(c, points, series.colour_of(label), false)?;
+            gappy_line(
+                c,
+                points,
+                series.window_s as f64,
+                series.colour_of(label),
+                false,
+            )?;
         }
         for (label, share) in expected {
             let y = share * 100.0;
@@ -691,10 +781,15 @@ fn latency_chart(series: &Series) -> Result<Drawn, String> {
         .flatten()
         .fold(1.0_f64, |a, &(_, p99)| a.max(p99))
         * 1.1;
+    let worst = if series.window_s > 1 {
+        " (worst second of each window)"
+    } else {
+        ""
+    };
     let mut keys = Vec::new();
     for label in series.latency.keys() {
         let c = series.colour_of(label);
-        keys.push(Key::solid(format!("{label} p99"), c));
+        keys.push(Key::solid(format!("{label} p99{worst}"), c));
         keys.push(Key::dashed(format!("{label} p50"), c));
     }
     let svg = chart(series.end(), top, "latency, ms", false, |c| {
@@ -707,8 +802,9 @@ fn latency_chart(series: &Series) -> Result<Drawn, String> {
                     .filter_map(|(x, p)| p.as_ref().map(|p| (*x, f(p))))
                     .collect()
             };
-            line(c, pick(|p| p.1), series.colour_of(label), false)?;
-            line(c, pick(|p| p.0), series.colour_of(label), true)?;
+            let window = series.window_s as f64;
+            gappy_line(c, pick(|p| p.1), window, series.colour_of(label), false)?;
+            gappy_line(c, pick(|p| p.0), window, series.colour_of(label), true)?;
         }
         Ok(())
     })?;
@@ -717,7 +813,13 @@ fn latency_chart(series: &Series) -> Result<Drawn, String> {
 
 fn instances_chart(scaling: &ScalingReport, series: &Series) -> Result<Drawn, String> {
     let window = scaling.window_s.max(1) as f64;
-    let top = scaling.targets.iter().map(|t| t.max).max().unwrap_or(1) as f64 + 1.0;
+    let top = scaling
+        .targets
+        .iter()
+        .map(|t| t.max)
+        .max()
+        .unwrap_or(1)
+        .saturating_add(1) as f64;
     let mut keys: Vec<Key> = scaling
         .targets
         .iter()
@@ -792,4 +894,113 @@ fn desired_steps(
     }
     points.push((end, level));
     Some(points)
+}
+
+#[cfg(test)]
+mod tests {
+    use weighbridge_report::SecondLatency;
+
+    use super::*;
+    use crate::synth::Scenario;
+
+    fn second(t: u64, ecs: u64, p99: f64) -> weighbridge_report::Second {
+        let mut s = weighbridge_report::Second {
+            t,
+            scheduled: ecs + 2,
+            sent: ecs + 1,
+            ok: ecs,
+            dropped: 1,
+            failed: 1,
+            ..Default::default()
+        };
+        s.targets.insert("ecs".into(), ecs);
+        let l = SecondLatency {
+            p50: 1.0,
+            p90: 2.0,
+            p99,
+        };
+        s.latency_ms = Some(l);
+        s.target_latency_ms.insert("ecs".into(), l);
+        s
+    }
+
+    #[test]
+    fn windows_keep_every_request_and_the_worst_p99() {
+        // 240 s: windows of 2 s (120 points). Second 10 has a 90 ms spike.
+        let mut report = Scenario::constant(240, 10, &[("ecs", 1.0)], 1)
+            .report()
+            .expect("report");
+        report.timeline = (0..240)
+            .map(|t| second(t, 10, if t == 10 { 90.0 } else { 5.0 }))
+            .collect();
+        let s = Series::from_report(&report);
+        assert_eq!(s.window_s, 2);
+        assert_eq!(s.starts.len(), 120);
+        assert!((s.scheduled[0] - 12.0).abs() < 1e-9, "{}", s.scheduled[0]);
+        assert!((s.served["ecs"][0] - 10.0).abs() < 1e-9);
+        // sent 11, answered 10: one a second without a response; one dropped.
+        assert!((s.no_response[0] - 1.0).abs() < 1e-9);
+        assert!((s.dropped[0] - 1.0).abs() < 1e-9);
+        // The spike of second 10 stays at full height in window 5.
+        assert_eq!(s.latency["ecs"][5], Some((1.0, 90.0)));
+        assert_eq!(s.latency["ecs"][4], Some((1.0, 5.0)));
+    }
+
+    #[test]
+    fn a_silent_window_breaks_the_line() {
+        let points = vec![(0.0, 1.0), (1.0, 1.0), (5.0, 2.0), (6.0, 2.0), (9.0, 3.0)];
+        let segs = segments(points, 1.0);
+        assert_eq!(segs.len(), 3, "{segs:?}");
+        assert_eq!(segs[2], vec![(9.0, 3.0)], "a lone point is its own segment");
+    }
+
+    #[test]
+    fn the_configured_share_adds_what_path_rules_send() {
+        use crate::synth::PathMix;
+        let mut sc = Scenario::constant(60, 200, &[("ecs", 0.1), ("lambda", 0.9)], 3);
+        sc.paths = vec![
+            PathMix {
+                path: "/host".into(),
+                weight: 0.9,
+                routed_to: None,
+            },
+            PathMix {
+                path: "/creature".into(),
+                weight: 0.1,
+                routed_to: Some("ecs".into()),
+            },
+        ];
+        let report = sc.report().expect("report");
+        let policy: weighbridge_policy::Policy = r#"{"schema": "weighbridge.policy/v1",
+            "targets": {"ecs": 10, "lambda": 90},
+            "path_rules": [{"path": "/creature", "target": "ecs"}]}"#
+            .parse()
+            .expect("policy");
+        let split = crate::inputs::judge_report(
+            &policy,
+            &report,
+            &crate::SplitOptions::default(),
+            &crate::ReportChecks {
+                window_s: 30,
+                sticky: false,
+                max_error_rate: None,
+            },
+        )
+        .expect("judged");
+        let shares = expected_shares(&split, &report);
+        let all: u64 = report.targets.values().map(|t| t.requests).sum();
+        let rule = report.paths["/creature"]["ecs"] as f64;
+        let ecs = shares.iter().find(|(l, _)| l == "ecs").expect("ecs").1;
+        let want = (split.targets[0].expected + rule) / all as f64;
+        assert!((ecs - want).abs() < 1e-12, "{ecs} vs {want}");
+        assert!(
+            ecs > 0.15,
+            "about 0.1 * 0.9 + 0.1 = 0.19 of all responses: {ecs}"
+        );
+        let total: f64 = shares.iter().map(|(_, s)| s).sum();
+        assert!(
+            (total - 1.0).abs() < 1e-9,
+            "the lines add up to 100 %: {total}"
+        );
+    }
 }

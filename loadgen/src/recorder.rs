@@ -26,9 +26,11 @@ struct SecondAcc {
     dropped: u64,
     targets: HashMap<String, u64>,
     instances: HashMap<String, u64>,
-    /// Ok responses that named no target; with `target_histograms`, every
-    /// ok response is recorded once, and the second's overall latency is
-    /// their sum (one record per request keeps the lock short).
+    /// The second's overall latency: at finalize, the sum of
+    /// `target_histograms`. Every response carries a target label
+    /// (`unknown` when it named none), so requests are recorded once, per
+    /// target, which keeps the work under the lock to one record; an ok
+    /// outcome without a label would be recorded here directly.
     histogram: Option<Histogram<u64>>,
     latency: Option<SecondLatency>,
     /// Per target: latency over time per target.

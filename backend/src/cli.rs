@@ -48,14 +48,15 @@ pub enum Command {
 /// Runs the binary; `main` only calls this.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     cli.config.validate()?;
-    if let Some(Command::Probe { path }) = &cli.command {
-        return probe(cli.serve.port, path).await;
-    }
+    let work = match cli.command {
+        Some(Command::Probe { path }) => return probe(cli.serve.port, &path).await,
+        None | Some(Command::Serve) => None,
+        Some(Command::Consume(consume)) => Some(consume),
+    };
     let telemetry = Telemetry::init("weighbridge-backend")?;
-    let result = match cli.command {
-        None | Some(Command::Serve) => server::serve(cli.config, cli.serve).await,
-        Some(Command::Consume(consume)) => run_worker(cli.config, consume).await,
-        Some(Command::Probe { .. }) => Ok(()),
+    let result = match work {
+        None => server::serve(cli.config, cli.serve).await,
+        Some(consume) => run_worker(cli.config, consume).await,
     };
     telemetry.shutdown();
     result
@@ -73,9 +74,8 @@ async fn probe(port: u16, path: &str) -> anyhow::Result<()> {
 
 async fn run_worker(config: Config, consume: ConsumeConfig) -> anyhow::Result<()> {
     let url = config
-        .queue_url
-        .clone()
-        .filter(|u| !u.is_empty())
+        .queue_url()
+        .map(str::to_owned)
         .ok_or_else(|| anyhow::anyhow!("`consume` needs a queue: set QUEUE_URL or --queue-url"))?;
     let queue = Queue::connect(url).await;
     let stop = CancellationToken::new();

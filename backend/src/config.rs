@@ -94,6 +94,11 @@ impl Config {
         }
     }
 
+    /// The queue URL, when one is set (an empty `QUEUE_URL` means none).
+    pub fn queue_url(&self) -> Option<&str> {
+        self.queue_url.as_deref().filter(|u| !u.is_empty())
+    }
+
     /// The base path as a route prefix: `""` or `"/dev"` (never a trailing or
     /// doubled slash, so an empty base path gives `/host`, not `//host`).
     pub fn route_prefix(&self) -> String {

@@ -18,8 +18,8 @@ use crate::state::AppState;
 /// Builds the shared state: identity, and the SQS client when `QUEUE_URL` is set.
 pub async fn build_state(config: Config, default_label: &str) -> AppState {
     let identity = Identity::resolve(&config, default_label).await;
-    let queue = match config.queue_url.clone().filter(|u| !u.is_empty()) {
-        Some(url) => Some(Queue::connect(url).await),
+    let queue = match config.queue_url() {
+        Some(url) => Some(Queue::connect(url.to_owned()).await),
         None => None,
     };
     AppState::new(config, identity, queue)

@@ -100,11 +100,6 @@ impl Stress {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.running.store(0, Ordering::SeqCst);
     }
-
-    /// Whether a run is in progress.
-    pub fn is_running(&self) -> bool {
-        self.running.load(Ordering::SeqCst) != 0
-    }
 }
 
 fn burn(current: &AtomicU64, generation: u64, duty: f64, deadline: Instant) {

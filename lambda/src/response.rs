@@ -29,12 +29,6 @@ impl SyncResponse {
     }
 }
 
-impl From<axum::response::Response> for SyncResponse {
-    fn from(response: axum::response::Response) -> Self {
-        Self::new(response)
-    }
-}
-
 impl IntoResponse for SyncResponse {
     // The return type is `lambda_http`'s `ResponseFuture`, spelled out: the
     // alias lives in a private module.

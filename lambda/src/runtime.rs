@@ -46,7 +46,6 @@ use crate::startup::{self, SERVICE_NAME};
 /// Cold start, then serve invocations until the Runtime API goes away.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     startup::check_environment()?;
-    cli.config.validate()?;
     let telemetry = Arc::new(Telemetry::init(SERVICE_NAME)?);
     let state = startup::build_state(cli.config).await?;
     tracing::info!(

@@ -91,9 +91,7 @@ impl RouterSpec {
     }
 
     fn weighted(&self) -> Option<&ListenerRule> {
-        self.rules
-            .iter()
-            .find(|r| r.forward.len() > 1 || r.stickiness.is_some())
+        self.rules.iter().find(|r| is_weighted(r))
     }
 
     /// The weights the weighted rule starts with.
@@ -190,12 +188,12 @@ defaults
             all.iter().map(|(a, _)| a.as_str()).collect::<Vec<_>>().join(" || ")
         ));
         // Path rules: one target each, in priority order, before the draw.
-        for (acl, r) in all.iter().filter(|(_, r)| r.stickiness.is_none()) {
+        for (acl, r) in all.iter().filter(|(_, r)| !is_weighted(r)) {
             if let Some(f) = r.forward.first() {
                 routes.push(format!("use_backend tg_{} if {acl}", f.target));
             }
         }
-        if let Some((wacl, w)) = all.iter().find(|(_, r)| r.stickiness.is_some()) {
+        if let Some((wacl, w)) = all.iter().find(|(_, r)| is_weighted(r)) {
             if w.stickiness.is_some_and(|s| s.enabled) {
                 let labels: Vec<&str> = w.forward.iter().map(|f| f.target.as_str()).collect();
                 acls.push(format!(
@@ -299,6 +297,12 @@ pub fn set_weights_commands(map_file: &Path, weights: &[ForwardTarget]) -> Vec<S
         .filter_map(|l| l.split_once(' '))
         .map(|(k, v)| format!("set map {} {k} {v}", map_file.display()))
         .collect()
+}
+
+/// The weighted (default) rule, as opposed to an exclusive path rule:
+/// `alb_listener_rules` gives stickiness settings to it alone.
+fn is_weighted(rule: &ListenerRule) -> bool {
+    rule.stickiness.is_some()
 }
 
 #[cfg(test)]

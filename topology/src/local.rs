@@ -80,6 +80,9 @@ pub struct Local {
     pub base: String,
     options: Options,
     env: Vec<(String, String)>,
+    /// The weighted rule's targets and weights as the policy gives them;
+    /// `set_weights` overrides these.
+    policy_weights: Vec<ForwardTarget>,
 }
 
 impl Local {
@@ -184,9 +187,10 @@ impl Local {
         };
         let router_addr = SocketAddr::from(([127, 0, 0, 1], port));
         let spec = RouterSpec::from_policy(&options.policy, router_addr, &dir, groups)?;
+        let policy_weights = spec.weights();
         let weights = match &options.router_weights {
-            Some(w) => override_weights(&spec.weights(), w)?,
-            None => spec.weights(),
+            Some(w) => override_weights(&policy_weights, w)?,
+            None => policy_weights.clone(),
         };
         let cfg_path = dir.join("haproxy.cfg");
         std::fs::write(&cfg_path, spec.render()?)?;
@@ -214,6 +218,7 @@ impl Local {
             base,
             options,
             env,
+            policy_weights,
         };
         local.wait_healthy(Duration::from_secs(20))?;
         Ok(local)
@@ -282,15 +287,8 @@ impl Local {
 
     /// Changes the router's weights while it runs.
     pub fn set_weights(&self, weights: &[(String, u32)]) -> anyhow::Result<()> {
-        let current = RouterSpec::from_policy(
-            &self.options.policy,
-            self.router_addr,
-            &self.dir,
-            Vec::new(),
-        )?
-        .weights();
         self.runtime
-            .set_weights(&override_weights(&current, weights)?)?;
+            .set_weights(&override_weights(&self.policy_weights, weights)?)?;
         Ok(())
     }
 
@@ -342,7 +340,6 @@ fn start_backend(
     let mut all: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     all.push(("BACKEND_LABEL", label));
     all.push(("INSTANCE_ID", instance));
-    all.push(("RUST_LOG", "info"));
     let exe = bin_dir.join("backend");
     Ok(Proc::start_backend(
         instance,

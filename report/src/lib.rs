@@ -39,7 +39,7 @@ pub use io::{ParseError, ReportError};
 pub use merge::{MergeError, merge};
 pub use schema::{
     Client, Config, Failures, Histograms, Host, Latency, LoadgenWatch, Report, SCHEMA_V1, Second,
-    SecondLatency, Stage, Target, Totals,
+    SecondLatency, Stage, Target, Totals, UNKNOWN_TARGET,
 };
 pub use validate::{HistogramKind, ValidationError};
 

@@ -22,6 +22,11 @@ use time::OffsetDateTime;
 /// The `schema` string this crate writes.
 pub const SCHEMA_V1: &str = "weighbridge.report/v1";
 
+/// The target label of a response that named no target (no `x-served-by`
+/// header): loadgen writes it, verify judges it as a target the policy does
+/// not know.
+pub const UNKNOWN_TARGET: &str = "unknown";
+
 /// The family prefix of every weighbridge report schema string.
 pub(crate) const SCHEMA_FAMILY: &str = "weighbridge.report/";
 

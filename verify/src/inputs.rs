@@ -14,7 +14,7 @@ use crate::reports;
 use crate::split::{ClientSummary, SplitOptions, SplitReport, Unit, WindowSummary, judge_with};
 
 /// The label loadgen gives a response without an `x-served-by` header.
-pub const UNKNOWN_LABEL: &str = "unknown";
+pub use weighbridge_report::UNKNOWN_TARGET as UNKNOWN_LABEL;
 
 /// Default window of the per-window test, seconds.
 pub const DEFAULT_WINDOW_S: u64 = 30;

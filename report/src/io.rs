@@ -57,9 +57,9 @@ pub enum ReportError {
     },
 }
 
-/// Just the `schema` field, read before anything else so a report of another
-/// major version is rejected as such, not with a confusing "missing field"
-/// error about a field that version renamed.
+/// Just the `schema` field, read when a document does not parse as a report,
+/// so a report of another major version is rejected as such, not with a
+/// confusing "missing field" error about a field that version renamed.
 #[derive(Deserialize)]
 struct SchemaProbe {
     schema: Option<String>,
@@ -68,13 +68,25 @@ struct SchemaProbe {
 impl Report {
     /// Parses and validates a report.
     pub fn from_json(text: &str) -> Result<Self, ParseError> {
-        let probe: SchemaProbe = serde_json::from_str(text)?;
-        if let Some(schema) = &probe.schema {
-            check_schema(schema)?;
+        match serde_json::from_str::<Self>(text) {
+            Ok(report) => {
+                // Checks the schema version first.
+                report.validate()?;
+                Ok(report)
+            }
+            // Only a document that is not a v1 report is parsed a second
+            // time, for its `schema`: another major version is named as
+            // such, not reported as a missing or renamed field.
+            Err(e) => match serde_json::from_str::<SchemaProbe>(text) {
+                Ok(SchemaProbe {
+                    schema: Some(schema),
+                }) => {
+                    check_schema(&schema)?;
+                    Err(e.into())
+                }
+                _ => Err(e.into()),
+            },
         }
-        let report: Self = serde_json::from_str(text)?;
-        report.validate()?;
-        Ok(report)
     }
 
     /// The report as pretty-printed JSON (keys sorted, so output is

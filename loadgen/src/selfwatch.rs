@@ -15,7 +15,6 @@ pub struct SelfWatch {
     pid: Pid,
     samples: u32,
     sum: f64,
-    max: f64,
 }
 
 impl SelfWatch {
@@ -34,14 +33,13 @@ impl SelfWatch {
             pid,
             samples: 0,
             sum: 0.0,
-            max: 0.0,
         }
     }
 
     /// Samples CPU use since the last call, in % of one core.
-    pub fn sample(&mut self) -> f64 {
+    pub fn sample(&mut self) {
         let Some(system) = &mut self.system else {
-            return 0.0;
+            return;
         };
         system.refresh_processes_specifics(
             ProcessesToUpdate::Some(&[self.pid]),
@@ -53,8 +51,6 @@ impl SelfWatch {
             .map_or(0.0, |p| f64::from(p.cpu_usage()));
         self.samples += 1;
         self.sum += cpu;
-        self.max = self.max.max(cpu);
-        cpu
     }
 
     /// Mean CPU over the samples, in % of one core.

@@ -280,7 +280,8 @@ pub struct Client {
 /// Loadgen watching itself.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct LoadgenWatch {
-    /// Peak CPU use of the loadgen process, percent of one core (may exceed 100).
+    /// Mean CPU use of the loadgen process over the run, percent of one core
+    /// (may exceed 100); a merge keeps the busiest worker's.
     pub cpu_percent: f64,
     /// Largest delay between a request's intended and actual send time, milliseconds.
     pub max_send_lag_ms: f64,

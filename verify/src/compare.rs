@@ -174,10 +174,7 @@ pub fn judge_compare(report: &Report, o: &CompareOptions) -> Result<CompareRepor
         0.0
     };
     let mut notes = Vec::new();
-    let without = report
-        .totals
-        .failed
-        .saturating_sub(report.targets.values().map(|t| t.failed).sum());
+    let without = crate::failures::errors(report, None).without_target;
     if without > 0 {
         notes.push(format!("{without} failed requests reached no target (connect errors, timeouts): they are in neither side"));
     }

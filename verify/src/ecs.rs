@@ -27,7 +27,7 @@ use time::format_description::well_known::Rfc3339;
 use weighbridge_report::Report;
 
 use crate::error::InputError;
-use crate::scaling::{Check, Direction, ScalingOptions, ScalingReport, TargetScaling};
+use crate::scaling::{Check, Direction, ScalingOptions, ScalingReport, TargetScaling, secs};
 use crate::split::Verdict;
 
 /// The ECS options of `verify scaling`.
@@ -415,10 +415,6 @@ fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
-fn secs(s: u64) -> String {
-    humantime::format_duration(std::time::Duration::from_secs(s)).to_string()
-}
-
 /// Statuses whose change of the desired count the clients should see.
 fn takes_effect(status: &str) -> bool {
     matches!(status, "Successful" | "InProgress")
@@ -636,8 +632,8 @@ pub fn apply(
                         e.from,
                         e.to,
                         a.seen_at_s.unwrap_or(e.start_s),
-                        secs(lag),
-                        secs(within)
+                        secs(lag as f64),
+                        secs(within as f64)
                     ),
                 );
             }
@@ -661,7 +657,7 @@ pub fn apply(
                         Verdict::Fail,
                         format!(
                             "{what}: clients saw no {word}{to} within {}{partly}",
-                            secs(within)
+                            secs(within as f64)
                         ),
                     );
                 } else {
@@ -670,8 +666,8 @@ pub fn apply(
                         Verdict::Inconclusive,
                         format!(
                             "{what}: clients saw no {word}{to} yet, but the run ended {} after it (deadline {}){partly}",
-                            secs(watched),
-                            secs(within)
+                            secs(watched as f64),
+                            secs(within as f64)
                         ),
                     );
                 }

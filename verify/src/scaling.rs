@@ -389,7 +389,8 @@ fn reactions(load: &[LoadChange], events: &[ScalingEvent], direction: Direction)
     out
 }
 
-fn secs(s: f64) -> String {
+/// A duration in seconds as people read it (`1m 30s`).
+pub(crate) fn secs(s: f64) -> String {
     humantime::format_duration(std::time::Duration::from_secs_f64(s.max(0.0).round())).to_string()
 }
 

@@ -31,6 +31,7 @@ use crate::error::InputError;
 use crate::exact::{self, DEFAULT_MC_DRAWS, DEFAULT_MC_SEED};
 use crate::failures::ErrorReport;
 use crate::intervals::{self, Interval};
+use crate::output::pct;
 use crate::power;
 
 /// Smallest expected count for which the chi-square approximation is used.
@@ -346,10 +347,6 @@ pub struct MonteCarloInfo {
     pub draws: u32,
     /// Seed.
     pub seed: u64,
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.2} %", 100.0 * x)
 }
 
 /// Judges `counts` against `policy`.

@@ -147,6 +147,19 @@ impl Latency {
     }
 }
 
+/// A second's percentiles as a [`Latency`] whose `max` is its p99 (a
+/// second keeps no maximum), so the same checks apply to both.
+impl From<SecondLatency> for Latency {
+    fn from(l: SecondLatency) -> Self {
+        Latency {
+            p50: l.p50,
+            p90: l.p90,
+            p99: l.p99,
+            max: l.p99,
+        }
+    }
+}
+
 impl SecondLatency {
     /// The percentiles of one second's microsecond histogram, in
     /// milliseconds; `None` when it is empty (no ok response that second).

@@ -323,24 +323,15 @@ impl Report {
         }
         for s in &self.timeline {
             if let Some(l) = &s.latency_ms {
-                let as_latency = Latency {
-                    p50: l.p50,
-                    p90: l.p90,
-                    p99: l.p99,
-                    max: l.p99,
-                };
-                latency(|| format!("timeline[t={}].latency_ms", s.t), &as_latency)?;
+                latency(
+                    || format!("timeline[t={}].latency_ms", s.t),
+                    &Latency::from(*l),
+                )?;
             }
             for (label, l) in &s.target_latency_ms {
-                let as_latency = Latency {
-                    p50: l.p50,
-                    p90: l.p90,
-                    p99: l.p99,
-                    max: l.p99,
-                };
                 latency(
                     || format!("timeline[t={}].target_latency_ms.{label}", s.t),
-                    &as_latency,
+                    &Latency::from(*l),
                 )?;
             }
         }

@@ -195,26 +195,14 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Sends `request` (its URI turned into origin form with a Host
-    /// header, as on a direct connection) and reads the response.
+    /// Sends `request`, in origin form with a Host header as a direct
+    /// connection needs (`Mix::direct_request`), and reads the response.
     pub async fn execute(
         &mut self,
-        mut request: Request<Full<Bytes>>,
+        request: Request<Full<Bytes>>,
         timeout: Duration,
         identify: &Identify,
     ) -> Outcome {
-        if let Some(authority) = request.uri().authority().cloned()
-            && let Ok(host) = HeaderValue::from_str(authority.as_str())
-        {
-            request
-                .headers_mut()
-                .entry(http::header::HOST)
-                .or_insert(host);
-        }
-        let origin = request.uri().path_and_query().map_or("/", |p| p.as_str());
-        if let Ok(uri) = origin.parse::<Uri>() {
-            *request.uri_mut() = uri;
-        }
         let sender = &mut self.sender;
         let response = async {
             sender.ready().await.map_err(|e| classify_hyper(&e))?;

@@ -66,8 +66,12 @@ async fn on_own_connection(
     }
     match conn {
         Some(c) => {
-            c.execute(load.mix.request(endpoint), load.timeout, &load.identify)
-                .await
+            c.execute(
+                load.mix.direct_request(endpoint),
+                load.timeout,
+                &load.identify,
+            )
+            .await
         }
         None => Outcome::failed(Class::Connect),
     }

@@ -13,6 +13,10 @@ use rand::distr::weighted::WeightedIndex;
 pub struct Endpoint {
     pub url: url::Url,
     pub uri: Uri,
+    /// The same in origin form (path and query) with its Host header, for a
+    /// request on a connection of its own (`--rps max`), worked out once.
+    origin: Uri,
+    host: Option<HeaderValue>,
     /// The URL path, as recorded in the report's `paths`.
     pub path: String,
 }
@@ -59,9 +63,21 @@ impl Mix {
             let uri: Uri = url.as_str().parse().map_err(|e: http::uri::InvalidUri| {
                 MixError::Url(url.to_string(), e.to_string())
             })?;
+            let origin = uri
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .parse()
+                .map_err(|e: http::uri::InvalidUri| {
+                    MixError::Url(url.to_string(), e.to_string())
+                })?;
+            let host = uri
+                .authority()
+                .and_then(|a| HeaderValue::from_str(a.as_str()).ok());
             endpoints.push(Endpoint {
                 path: url.path().to_owned(),
                 uri,
+                origin,
+                host,
                 url,
             });
         }
@@ -103,12 +119,53 @@ impl Mix {
         }
         req
     }
+
+    /// The request for endpoint `i` as sent on a direct connection: origin
+    /// form, with a Host header unless `--header` gave one.
+    pub fn direct_request(&self, i: usize) -> Request<Full<Bytes>> {
+        let mut req = self.request(i);
+        let e = &self.endpoints[i];
+        *req.uri_mut() = e.origin.clone();
+        if let Some(host) = &e.host {
+            req.headers_mut()
+                .entry(http::header::HOST)
+                .or_insert_with(|| host.clone());
+        }
+        req
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn a_direct_request_is_in_origin_form_with_its_host() {
+        let base: url::Url = "http://127.0.0.1:8080/dev/".parse().expect("url");
+        let m = Mix::new(
+            &base,
+            &[("/host".into(), 1)],
+            Method::GET,
+            vec![],
+            Bytes::new(),
+        )
+        .expect("mix");
+        let r = m.direct_request(0);
+        assert_eq!(r.uri().to_string(), "/dev/host");
+        assert_eq!(r.headers()[http::header::HOST], "127.0.0.1:8080");
+        let given = Mix::new(
+            &base,
+            &[],
+            Method::GET,
+            vec![(http::header::HOST, HeaderValue::from_static("example.test"))],
+            Bytes::new(),
+        )
+        .expect("mix");
+        let r = given.direct_request(0);
+        assert_eq!(r.headers().get_all(http::header::HOST).iter().count(), 1);
+        assert_eq!(r.headers()[http::header::HOST], "example.test");
+    }
 
     #[test]
     fn paths_join_the_base_without_double_slashes() {

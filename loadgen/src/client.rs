@@ -302,7 +302,7 @@ fn classify_error(e: &hyper_util::client::legacy::Error) -> Class {
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         if let Some(h) = s.downcast_ref::<hyper::Error>()
-            && (h.is_incomplete_message() || h.is_canceled() || h.is_closed())
+            && classify_hyper(h) == Class::Connect
         {
             return Class::Connect;
         }

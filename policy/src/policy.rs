@@ -114,7 +114,7 @@ impl Policy {
                 .map(|(label, w)| (label.as_ref().to_owned(), serde_json::Value::from(*w)))
                 .collect(),
         );
-        let targets = validate_weights(&map, "weights", true)?;
+        let targets = validate_weights(&map, "weights")?;
         Ok(Policy {
             targets,
             path_rules: Vec::new(),
@@ -138,7 +138,7 @@ impl Policy {
         let targets = raw
             .targets
             .ok_or(PolicyError::MissingField { field: "targets" })?;
-        let targets = validate_weights(&targets, "targets", true)?;
+        let targets = validate_weights(&targets, "targets")?;
 
         let mut path_rules: Vec<PathRule> = Vec::with_capacity(raw.path_rules.len());
         for (i, rule) in raw.path_rules.into_iter().enumerate() {
@@ -308,12 +308,9 @@ fn validate_weight(value: &serde_json::Value, at: &str) -> Result<u32, PolicyErr
     }
 }
 
-/// Checks labels, weights, duplicates and limits of a label → weight object.
-fn validate_weights(
-    map: &OrderedMap,
-    at: &str,
-    need_positive: bool,
-) -> Result<Vec<Target>, PolicyError> {
+/// Checks labels, weights, duplicates and limits of a label → weight object;
+/// at least one weight must be positive.
+fn validate_weights(map: &OrderedMap, at: &str) -> Result<Vec<Target>, PolicyError> {
     if map.0.is_empty() {
         return Err(PolicyError::NoTargets { at: at.to_owned() });
     }
@@ -340,7 +337,7 @@ fn validate_weights(
             weight,
         });
     }
-    if need_positive && targets.iter().all(|t| t.weight == 0) {
+    if targets.iter().all(|t| t.weight == 0) {
         return Err(PolicyError::AllWeightsZero { at: at.to_owned() });
     }
     Ok(targets)
@@ -349,7 +346,7 @@ fn validate_weights(
 fn validate_step(step: &RawStep, i: usize, targets: &[Target]) -> Result<RolloutStep, PolicyError> {
     let at = format!("rollout.steps[{i}]");
     let weights_at = format!("{at}.weights");
-    let given = validate_weights(&step.weights, &weights_at, true)?;
+    let given = validate_weights(&step.weights, &weights_at)?;
     if let Some(unknown) = given
         .iter()
         .find(|g| !targets.iter().any(|t| t.label == g.label))

@@ -57,3 +57,13 @@ wb_rust() {
   esac
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt >/dev/null 2>&1 || true
 }
+
+# wb_lambda_zip ARCH (x86_64 or arm64): builds the Lambda's bootstrap.zip with
+# the size profile, as deployed (build output on stderr); prints its path.
+wb_lambda_zip() {
+  local arch="$1" flag="" dir="${CARGO_TARGET_DIR:-$WB_ROOT/target}/lambda-$1"
+  [ "$arch" = arm64 ] && flag="--arm64"
+  cargo lambda build --locked --profile lambda --config "$WB_ROOT/lambda/profile.toml" --features small \
+    --output-format zip -p lambda $flag --lambda-dir "$dir" >&2
+  echo "$dir/lambda/bootstrap.zip"
+}

@@ -4,11 +4,10 @@
 //! topology's own [`Proc`], with panicking helpers for tests.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 pub use topology::process::Proc;
 
 pub use nix::sys::signal::Signal as Sig;
@@ -104,10 +103,12 @@ pub fn workspace_bin(name: &str) -> PathBuf {
     bin
 }
 
-/// A running `moto_server` (an in-memory AWS API, SQS included).
+/// A running `moto_server` (an in-memory AWS API, SQS included): the
+/// topology's own, stopped by PID when dropped; its output goes to a log
+/// file in the temp dir, not into the test's.
 #[derive(Debug)]
 pub struct Moto {
-    pub child: Child,
+    pub proc: Proc,
     pub port: u16,
 }
 
@@ -119,25 +120,9 @@ impl Moto {
     }
 
     pub fn start_on(port: u16) -> Self {
-        let exe = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".to_owned());
-        let child = Command::new(&exe)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start `{exe}` ({e}): run scripts/setup (it installs moto[server]), or set MOTO_SERVER")
-            });
-        let moto = Self { child, port };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not listen on {port} within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        moto
+        let log = std::env::temp_dir().join(format!("weighbridge-moto-{port}.log"));
+        let proc = topology::local::start_moto(port, &log).unwrap_or_else(|e| panic!("{e:#}"));
+        Self { proc, port }
     }
 
     pub fn endpoint(&self) -> String {
@@ -145,32 +130,12 @@ impl Moto {
     }
 
     pub fn stop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = kill(
-                Pid::from_raw(i32::try_from(self.child.id()).expect("pid")),
-                Signal::SIGKILL,
-            );
-            let _ = self.child.wait();
-        }
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        self.stop();
+        self.proc.kill();
     }
 }
 
 /// Environment that points the AWS SDK at a local endpoint with dummy keys.
-pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
-        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
-        ("AWS_REGION", "us-east-1".to_owned()),
-        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
-    ]
-}
+pub use topology::local::aws_env;
 
 /// An SQS client for a local endpoint (moto), with dummy credentials.
 pub use topology::local::local_sqs_client as sqs_client;

@@ -383,28 +383,53 @@ fn start_haproxy(cfg: &Path, addr: SocketAddr, logs: &Path) -> anyhow::Result<Pr
     Ok(p)
 }
 
+/// `moto_server` (an in-memory AWS API; `MOTO_SERVER` names the executable,
+/// else it comes from PATH) on `127.0.0.1:port`, once it listens; its output
+/// goes to `log`. Stopped by PID when the [`Proc`] is dropped.
+pub fn start_moto(port: u16, log: &Path) -> anyhow::Result<Proc> {
+    let exe = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".to_owned());
+    let p = Proc::spawn(
+        "moto_server",
+        Path::new(&exe),
+        &["-H", "127.0.0.1", "-p", &port.to_string()],
+        &[],
+        Some(log),
+    )
+    .context(
+        "moto_server is needed: run scripts/setup (it installs moto[server]) or set MOTO_SERVER",
+    )?;
+    if !wait_for_port(
+        SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_secs(30),
+    ) {
+        bail!("moto_server did not listen on {port} within 30 s");
+    }
+    Ok(p)
+}
+
+/// The environment that points the AWS SDK at a local endpoint, with dummy
+/// keys and no instance-metadata lookups.
+pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "local".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "local".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+    ]
+}
+
 /// moto_server on a free port and a queue in it; returns the environment
 /// the targets need to reach it.
 #[allow(clippy::type_complexity)]
 fn start_sqs(logs: &Path) -> anyhow::Result<(Option<Proc>, Option<String>, Vec<(String, String)>)> {
     let port = free_port()?;
-    let exe = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".to_owned());
-    let p = Proc::spawn("moto_server", Path::new(&exe), &["-H", "127.0.0.1", "-p", &port.to_string()], &[], Some(&logs.join("sqs.log")))
-        .context("moto_server is needed for SQS: run scripts/setup (it installs moto[server]) or set MOTO_SERVER")?;
-    if !wait_for_port(
-        SocketAddr::from(([127, 0, 0, 1], port)),
-        Duration::from_secs(30),
-    ) {
-        bail!("moto_server did not listen on {port}");
-    }
+    let p = start_moto(port, &logs.join("sqs.log"))?;
     let endpoint = format!("http://127.0.0.1:{port}");
-    let env: Vec<(String, String)> = vec![
-        ("AWS_ENDPOINT_URL".into(), endpoint.clone()),
-        ("AWS_ACCESS_KEY_ID".into(), "local".into()),
-        ("AWS_SECRET_ACCESS_KEY".into(), "local".into()),
-        ("AWS_REGION".into(), "us-east-1".into()),
-        ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
-    ];
+    let env: Vec<(String, String)> = aws_env(&endpoint)
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
     let url = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?

@@ -19,6 +19,10 @@ fn loadgen() -> Command {
 }
 
 fn backend(label: &str, instance: &str) -> Process {
+    backend_with_log(label, instance, "warn,backend::server=info")
+}
+
+fn backend_with_log(label: &str, instance: &str, rust_log: &str) -> Process {
     Process::start_backend(
         &workspace_bin("backend"),
         &[],
@@ -26,7 +30,7 @@ fn backend(label: &str, instance: &str) -> Process {
             ("BASE_PATH", "dev"),
             ("BACKEND_LABEL", label),
             ("INSTANCE_ID", instance),
-            ("RUST_LOG", "warn,backend::server=info"),
+            ("RUST_LOG", rust_log),
         ],
     )
 }
@@ -147,32 +151,63 @@ async fn target_down_from_the_start_counts_connect_failures() {
     assert!(r.targets.is_empty(), "no response, no target");
 }
 
+/// The backend is killed once it has answered `KILL_AFTER` requests (it logs
+/// each response), not after a sleep: on a busy machine a timer can fire a
+/// second late, and the test must not depend on when it fires. What it checks
+/// is measured against the moment the process was gone.
 #[tokio::test]
 async fn target_killed_mid_run() {
-    let mut b = backend("ecs", "doomed");
+    const RPS: u64 = 200;
+    const SECS: u64 = 3;
+    const KILL_AFTER: usize = 100;
+    let mut b = backend_with_log(
+        "ecs",
+        "doomed",
+        "warn,backend::server=info,tower_http=debug",
+    );
     let url = b.url("/dev/host");
-    let killer = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+    let killer = std::thread::spawn(move || {
+        let mut answered = 0;
+        let what = format!("{KILL_AFTER} responses");
+        let seen = b.0.wait_for_line(Duration::from_secs(20), &what, |line| {
+            if line.contains("finished processing request") {
+                answered += 1;
+            }
+            (answered >= KILL_AFTER).then_some(())
+        });
         b.kill();
+        (seen, time::OffsetDateTime::now_utc())
     });
     let (out, r, _dir) = run(&[
         "--url",
         &url,
         "--rps",
-        "200",
+        &RPS.to_string(),
         "--duration",
-        "3s",
+        &format!("{SECS}s"),
         "--timeout",
         "1s",
     ])
     .await;
-    killer.await.expect("join");
+    let (seen, gone_at) = killer.join().expect("join");
+    seen.expect("the backend answered before it was killed");
     assert!(out.status.success());
     assert_accounted(&r);
-    assert_eq!(r.totals.scheduled, 600);
-    assert!(r.totals.ok > 200, "{:?}", r.totals);
-    assert!(r.totals.failures.connect > 200, "{:?}", r.totals);
-    assert!(r.hosts["doomed"].last_seen < 2.0);
+    let t = &r.totals;
+    assert_eq!(t.scheduled, RPS * SECS);
+    assert_eq!(t.failed, t.failures.connect, "{t:?}");
+    // Seconds into the schedule when the process was dead for sure.
+    let gone = (gone_at - r.started_at).as_seconds_f64();
+    assert!(gone < SECS as f64, "killed after the run ({gone:.3} s)");
+    // Loadgen never sends early, so a request scheduled after the process
+    // died was sent to a dead process: it failed, and was not answered.
+    let scheduled_before = (gone * RPS as f64).ceil() as u64 + 1;
+    assert!(t.ok >= KILL_AFTER as u64 - 5, "{t:?}");
+    assert!(t.ok <= scheduled_before, "{t:?} (gone at {gone:.3} s)");
+    assert!(
+        t.failed >= t.scheduled - scheduled_before,
+        "{t:?} (gone at {gone:.3} s)"
+    );
 }
 
 #[tokio::test]

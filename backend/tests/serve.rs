@@ -82,9 +82,13 @@ fn consume_without_a_queue_is_an_error() {
 
 /// SIGTERM: readiness 503 at once, every request still served during the
 /// drain (including one in flight when the listener closes), exit 0.
+/// SIGTERM starts a 3 s drain: readiness turns 503, requests keep being
+/// answered, and one still in flight when the listener closes completes.
+/// The checks run in the first 1.2 s, so a busy machine has 1.8 s of slack.
 #[tokio::test]
 async fn sigterm_drains_without_failing_a_request() {
-    let mut b = support::start(&[], &[("BASE_PATH", "dev"), ("DRAIN_SECONDS", "1500ms")]);
+    const DRAIN: Duration = Duration::from_secs(3);
+    let mut b = support::start(&[], &[("BASE_PATH", "dev"), ("DRAIN_SECONDS", "3s")]);
     let c = client();
     assert_eq!(
         c.get(b.url("/health"))
@@ -97,35 +101,39 @@ async fn sigterm_drains_without_failing_a_request() {
 
     b.signal(Signal::SIGTERM);
     let signalled = Instant::now();
-    // A slow request that will still be in flight when the drain ends.
+    // Sent now, answered after the drain: still in flight when it ends.
     let slow = tokio::spawn({
         let c = c.clone();
-        let url = b.url("/dev/delay/1200");
-        async move {
-            tokio::time::sleep(Duration::from_millis(800)).await;
-            c.get(url).send().await.map(|r| r.status().as_u16())
-        }
+        let url = b.url("/dev/delay/3500");
+        async move { c.get(url).send().await.map(|r| r.status().as_u16()) }
     });
-    let mut served = 0;
     let mut saw_draining = false;
-    while signalled.elapsed() < Duration::from_millis(1200) {
+    loop {
         let r = c
             .get(b.url("/dev/host"))
             .send()
             .await
             .expect("request during drain must succeed");
         assert_eq!(r.status(), 200, "request during drain");
-        served += 1;
         let h = c
             .get(b.url("/health"))
             .send()
             .await
             .expect("health during drain");
         saw_draining |= h.status() == 503;
+        if saw_draining || signalled.elapsed() >= Duration::from_millis(1200) {
+            break;
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(served > 10, "only {served} requests during the drain");
     assert!(saw_draining, "readiness never reported 503 while draining");
+    // Answered while (and after) readiness said 503.
+    let r = c
+        .get(b.url("/dev/host"))
+        .send()
+        .await
+        .expect("request after readiness turned 503");
+    assert_eq!(r.status(), 200);
     assert_eq!(
         slow.await
             .expect("join")
@@ -134,35 +142,36 @@ async fn sigterm_drains_without_failing_a_request() {
     );
 
     let status = b
-        .wait_exit(Duration::from_secs(10))
+        .wait_exit(Duration::from_secs(15))
         .expect("process exits after the drain");
     assert!(status.success(), "exit status {status:?}");
-    assert!(
-        signalled.elapsed() >= Duration::from_millis(1500),
-        "exited before the drain time"
-    );
+    assert!(signalled.elapsed() >= DRAIN, "exited before the drain time");
 }
 
-/// `/stress-cpu/50/2` on this machine: the process's CPU time over the run
-/// is about half of what it may use. Loose bounds: other tests and builds
-/// share the 2 cores, so the lower bound only proves that real CPU was
-/// burnt (an idle process uses ~0); `bench/stress-cpu` measures precisely.
+/// `/stress-cpu/50/3` on this machine: answered before the burn ends (it
+/// runs in the background), and the process's CPU time over the run is about
+/// half of what it may use. Loose bounds: other tests and builds share the 2
+/// cores, so the lower bound only proves that real CPU was burnt (an idle
+/// process uses ~0); `bench/stress-cpu` measures precisely.
 #[tokio::test]
 async fn stress_cpu_really_burns_cpu() {
+    const BURN: Duration = Duration::from_secs(3);
     let b = support::start(&[], &[("BASE_PATH", "dev")]);
     let cpus = backend::cpu_budget::allowed_cpus();
     let before = b.cpu_time();
     let t0 = Instant::now();
     let resp = client()
-        .get(b.url("/dev/stress-cpu/50/2"))
+        .get(b.url("/dev/stress-cpu/50/3"))
         .send()
         .await
         .expect("stress");
     assert_eq!(resp.status(), 200);
-    let answered = t0.elapsed();
+    // The burn's deadline was set before this answer was sent.
+    let burn_over = Instant::now() + BURN;
     assert!(
-        answered < Duration::from_millis(500),
-        "stress must answer at once, took {answered:?}"
+        t0.elapsed() < BURN,
+        "stress must answer at once, not after the burn: took {:?}",
+        t0.elapsed()
     );
     // Still serving while it burns.
     let resp = client()
@@ -171,12 +180,12 @@ async fn stress_cpu_really_burns_cpu() {
         .await
         .expect("host while stressed");
     assert_eq!(resp.status(), 200);
-    tokio::time::sleep(Duration::from_millis(2300)).await;
+    tokio::time::sleep_until((burn_over + Duration::from_millis(300)).into()).await;
     let used = (b.cpu_time() - before).as_secs_f64();
-    let expected = 0.5 * cpus * 2.0;
+    let expected = 0.5 * cpus * BURN.as_secs_f64();
     assert!(
-        used > expected * 0.3 && used < expected * 1.5,
-        "used {used:.2} CPU-seconds, expected about {expected:.2} (50 % of {cpus} CPUs for 2 s)"
+        used > 0.2 && used < expected * 1.5,
+        "used {used:.2} CPU-seconds, expected about {expected:.2} (50 % of {cpus} CPUs for {BURN:?})"
     );
     // And it stops: over the next second almost nothing is used.
     let idle_before = b.cpu_time();

@@ -213,7 +213,8 @@ async fn target_killed_mid_run() {
 #[tokio::test]
 async fn slow_target_hits_timeouts_and_the_run_still_ends() {
     let b = backend("ecs", "slow");
-    let url = b.url("/dev/delay/3000");
+    // Answers would take 30 s: a run that waited for them would take 30 s.
+    let url = b.url("/dev/delay/30000");
     let t0 = Instant::now();
     let (out, r, _dir) = run(&[
         "--url",
@@ -228,8 +229,8 @@ async fn slow_target_hits_timeouts_and_the_run_still_ends() {
     .await;
     assert!(out.status.success());
     assert!(
-        t0.elapsed() < Duration::from_secs(6),
-        "took {:?}",
+        t0.elapsed() < Duration::from_secs(30),
+        "waited for the answers: took {:?}",
         t0.elapsed()
     );
     assert_accounted(&r);
@@ -311,9 +312,10 @@ async fn max_in_flight_drops_instead_of_delaying() {
     assert!(out.status.success());
     assert_accounted(&r);
     assert_eq!(r.totals.scheduled, 200);
-    // At most 5 out per 400 ms: about 25 sent in 2 s, the rest dropped.
-    assert!(r.totals.dropped > 150, "{:?}", r.totals);
-    assert!(r.totals.ok >= 15, "{:?}", r.totals);
+    // At most 5 out per 400 ms: at most 30 sent in 2 s, the rest dropped
+    // (however busy the machine: a slow machine sends fewer, not more).
+    assert!(r.totals.dropped >= 170, "{:?}", r.totals);
+    assert!(r.totals.ok >= 5, "{:?}", r.totals);
 }
 
 /// A server that pins each client to a group with a cookie, as ALB's
@@ -377,9 +379,9 @@ async fn virtual_clients_keep_their_cookies() {
         "--url",
         &url,
         "--rps",
-        "200",
+        "60",
         "--duration",
-        "2s",
+        "3s",
         "--clients",
         "20",
     ])
@@ -393,8 +395,9 @@ async fn virtual_clients_keep_their_cookies() {
     let clients = r.clients.as_ref().expect("clients in the report");
     assert!(clients.len() >= 18, "{} clients seen", clients.len());
     for (id, c) in clients {
-        // A client may race two first requests before its cookie is stored;
-        // after that it is pinned: its first target has nearly all of them.
+        // A client may race a second request before its cookie is stored
+        // (each sends every 333 ms); after that it is pinned: its first
+        // target has nearly all of them.
         let total: u64 = c.targets.values().sum();
         let pinned = c.targets[&c.first_target];
         assert!(
@@ -412,9 +415,13 @@ async fn virtual_clients_keep_their_cookies() {
     assert!((a - b).abs() <= 2.0, "alternating assignment: a {a}, b {b}");
 }
 
+/// SIGTERM once the run is under way (the backend has answered 50 of its
+/// requests, so loadgen is past its start-up): loadgen stops scheduling,
+/// waits for what is in flight and writes a report marked interrupted.
 #[tokio::test]
 async fn sigterm_stops_scheduling_and_writes_an_interrupted_report() {
-    let b = backend("ecs", "e");
+    const ANSWERED: usize = 50;
+    let mut b = backend_with_log("ecs", "e", "warn,backend::server=info,tower_http=debug");
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("r.json");
     let mut child = loadgen()
@@ -431,18 +438,29 @@ async fn sigterm_stops_scheduling_and_writes_an_interrupted_report() {
         .arg(&out)
         .spawn()
         .expect("spawn");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut answered = 0;
+    let seen =
+        b.0.wait_for_line(Duration::from_secs(20), "50 responses", |line| {
+            answered += usize::from(line.contains("finished processing request"));
+            (answered >= ANSWERED).then_some(())
+        });
     let pid = nix_pid(child.id());
     nix::sys::signal::kill(pid, Sig::SIGTERM).expect("signal");
     let status = tokio::task::spawn_blocking(move || child.wait())
         .await
         .expect("join")
         .expect("wait");
+    seen.expect("the backend answered loadgen");
     assert_eq!(status.code(), Some(130));
     let r = Report::read(&out).expect("report");
     assert!(r.interrupted);
     assert_accounted(&r);
-    assert!((120..=180).contains(&r.totals.scheduled), "{:?}", r.totals);
+    assert!(r.totals.ok >= ANSWERED as u64, "{:?}", r.totals);
+    assert!(
+        r.totals.scheduled < 1500,
+        "scheduling went on after SIGTERM: {:?}",
+        r.totals
+    );
 }
 
 fn nix_pid(id: u32) -> nix::unistd::Pid {

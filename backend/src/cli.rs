@@ -2,9 +2,10 @@
 
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
+use weighbridge_signal::Signals;
 
 use crate::config::{Config, ConsumeConfig, ServeConfig};
-use crate::server::{self, shutdown_signal};
+use crate::server;
 use crate::sqs::Queue;
 use crate::telemetry::Telemetry;
 use crate::worker;
@@ -77,11 +78,12 @@ async fn run_worker(config: Config, consume: ConsumeConfig) -> anyhow::Result<()
         .queue_url()
         .map(str::to_owned)
         .ok_or_else(|| anyhow::anyhow!("`consume` needs a queue: set QUEUE_URL or --queue-url"))?;
+    let signals = Signals::register()?;
     let queue = Queue::connect(url).await;
     let stop = CancellationToken::new();
     let on_signal = stop.clone();
     tokio::spawn(async move {
-        let signal = shutdown_signal().await;
+        let signal = signals.recv().await;
         tracing::info!(signal, "stopping after the current batch");
         on_signal.cancel();
     });

@@ -8,6 +8,7 @@
 use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
+use weighbridge_signal::Signals;
 
 use crate::config::{Config, ServeConfig};
 use crate::identity::Identity;
@@ -27,6 +28,8 @@ pub async fn build_state(config: Config, default_label: &str) -> AppState {
 
 /// Serves until SIGTERM/SIGINT, then drains and returns.
 pub async fn serve(config: Config, serve: ServeConfig) -> anyhow::Result<()> {
+    // Before anything can be asked of it: a SIGTERM from now on drains.
+    let signals = Signals::register()?;
     let state = build_state(config, "ecs").await;
     let listener = TcpListener::bind(SocketAddr::new(serve.bind, serve.port)).await?;
     let addr = listener.local_addr()?;
@@ -41,7 +44,7 @@ pub async fn serve(config: Config, serve: ServeConfig) -> anyhow::Result<()> {
     let drain_state = state.clone();
     let drain = serve.drain;
     let shutdown = async move {
-        let signal = shutdown_signal().await;
+        let signal = signals.recv().await;
         drain_state.start_draining();
         tracing::info!(
             signal,
@@ -57,28 +60,4 @@ pub async fn serve(config: Config, serve: ServeConfig) -> anyhow::Result<()> {
     state.stress.stop();
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Resolves on SIGTERM or SIGINT and says which.
-pub async fn shutdown_signal() -> &'static str {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => "SIGINT",
-        () = term => "SIGTERM",
-    }
 }

@@ -148,6 +148,21 @@ async fn sigterm_drains_without_failing_a_request() {
     assert!(signalled.elapsed() >= DRAIN, "exited before the drain time");
 }
 
+/// A SIGTERM the moment the server says it listens (before it has answered
+/// anything) still drains and exits 0: the handler is installed before the
+/// listener opens, not when the server loop first looks for it.
+#[test]
+fn sigterm_right_after_start_drains() {
+    for _ in 0..5 {
+        let mut b = support::start(&[], &[("DRAIN_SECONDS", "100ms")]);
+        b.signal(Signal::SIGTERM);
+        let status = b
+            .wait_exit(Duration::from_secs(10))
+            .expect("exits after the drain");
+        assert!(status.success(), "killed by the signal: {status:?}");
+    }
+}
+
 /// `/stress-cpu/50/3` on this machine: answered before the burn ends (it
 /// runs in the background), and the process's CPU time over the run is about
 /// half of what it may use. Loose bounds: other tests and builds share the 2

@@ -11,6 +11,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 use weighbridge_report::{LoadgenWatch, Report, SCHEMA_V1};
+use weighbridge_signal::Signals;
 
 use crate::cli::{MergeArgs, Progress, Rate, RunArgs, Stages};
 use crate::client::{Identify, VirtualClient};
@@ -150,8 +151,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<(PathBuf, bool)> {
     let on_signal = stop.clone();
     let quiet = args.quiet;
     let timeout = args.timeout;
+    let signals = Signals::register()?;
     tokio::spawn(async move {
-        let signal = shutdown_signal().await;
+        let signal = signals.recv().await;
         if !quiet {
             eprintln!(
                 "\n{signal}: no new requests; waiting up to {} for those in flight",
@@ -423,28 +425,4 @@ pub fn merge(args: &MergeArgs) -> anyhow::Result<Report> {
         .write_atomic(&args.out)
         .with_context(|| format!("writing {}", args.out.display()))?;
     Ok(merged)
-}
-
-/// Resolves on SIGTERM or SIGINT and says which.
-async fn shutdown_signal() -> &'static str {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => "SIGINT",
-        () = term => "SIGTERM",
-    }
 }

@@ -7,22 +7,7 @@ use tokio::process::Command;
 
 use crate::cli::{DemoArgs, UpArgs, describe};
 use crate::local::Local;
-
-/// Resolves on SIGINT or SIGTERM.
-pub async fn signalled() -> &'static str {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => "SIGINT",
-        () = term => "SIGTERM",
-    }
-}
+use weighbridge_signal::Signals;
 
 async fn start(args: &crate::cli::TopologyArgs) -> anyhow::Result<Local> {
     let options = args.options()?;
@@ -34,16 +19,19 @@ async fn start(args: &crate::cli::TopologyArgs) -> anyhow::Result<Local> {
 }
 
 pub async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
+    // A signal while the topology starts is kept, and stops it once started.
+    let signals = Signals::register()?;
     let local = start(&args.topology).await?;
     print!("{}", describe(&local));
     println!("up; Ctrl-C stops everything");
-    let signal = signalled().await;
+    let signal = signals.recv().await;
     eprintln!("{signal}: stopping");
     tokio::task::spawn_blocking(move || local.stop()).await?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let signals = Signals::register()?;
     let local = start(&args.topology).await?;
     print!("{}", describe(&local));
     let bin_dir = local.options().bin_dir.clone();
@@ -84,7 +72,7 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     .kill_on_drop(true);
     let status = tokio::select! {
         s = load.status() => s.context("running loadgen")?,
-        sig = signalled() => {
+        sig = signals.recv() => {
             eprintln!("{sig}: stopping everything");
             tokio::task::spawn_blocking(move || local.stop()).await?;
             return Ok(ExitCode::from(130));

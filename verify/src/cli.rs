@@ -9,7 +9,7 @@ use time::format_description::well_known::Rfc3339;
 use weighbridge_policy::Policy;
 
 use crate::ci;
-use crate::cloudwatch::{self, Query};
+use crate::cloudwatch::Query;
 use crate::counts::{Counts, parse_pairs};
 use crate::error::InputError;
 use crate::exact::{DEFAULT_MC_DRAWS, DEFAULT_MC_SEED};
@@ -453,12 +453,7 @@ pub fn run_split(
     let report = if let Some(counts) = &args.counts {
         split::judge(&policy, counts, &options)?
     } else if args.cloudwatch {
-        let query = args.query()?;
-        query.validate()?;
-        let labels: Vec<String> = query.target_groups.iter().map(|(l, _)| l.clone()).collect();
-        inputs::check_target_groups(&policy, &labels)?;
-        let cw = cloudwatch::fetch(&query)?;
-        inputs::judge_cloudwatch(&policy, &labels, &cw, &options)?
+        inputs::judge_cloudwatch(&policy, &args.query()?, &options)?
     } else {
         let report = reports::read_merged(&args.reports)?;
         let judged = inputs::judge_report(&policy, &report, &options, &args.checks())?;

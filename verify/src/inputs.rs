@@ -6,7 +6,7 @@
 use weighbridge_policy::Policy;
 use weighbridge_report::Report;
 
-use crate::cloudwatch::CloudWatchCounts;
+use crate::cloudwatch::{self, CloudWatchCounts};
 use crate::dispersion::homogeneity;
 use crate::error::InputError;
 use crate::failures;
@@ -213,7 +213,7 @@ pub fn judge_report(
 
 /// Every positive-weight target of the policy needs a target group: checked
 /// before CloudWatch is asked anything.
-pub fn check_target_groups(policy: &Policy, labels: &[String]) -> Result<(), InputError> {
+fn check_target_groups(policy: &Policy, labels: &[String]) -> Result<(), InputError> {
     let positive = positive_labels(policy);
     let missing: Vec<&String> = positive.iter().filter(|p| !labels.contains(p)).collect();
     if !missing.is_empty() {
@@ -232,14 +232,28 @@ pub fn check_target_groups(policy: &Policy, labels: &[String]) -> Result<(), Inp
     Ok(())
 }
 
-/// Judges counts from CloudWatch, with the per-period test.
+/// Judges the split of real traffic from CloudWatch: the query and its
+/// target groups are checked against the policy before CloudWatch is asked
+/// anything, then the counts are judged with the per-period test.
 pub fn judge_cloudwatch(
+    policy: &Policy,
+    query: &cloudwatch::Query,
+    options: &SplitOptions,
+) -> Result<SplitReport, InputError> {
+    let labels: Vec<String> = query.target_groups.iter().map(|(l, _)| l.clone()).collect();
+    check_target_groups(policy, &labels)?;
+    let cw = cloudwatch::fetch(query)?;
+    judge_cloudwatch_counts(policy, &labels, &cw, options)
+}
+
+/// Judges counts from CloudWatch (`labels` checked by
+/// [`check_target_groups`]), with the per-period test.
+fn judge_cloudwatch_counts(
     policy: &Policy,
     labels: &[String],
     cw: &CloudWatchCounts,
     options: &SplitOptions,
 ) -> Result<SplitReport, InputError> {
-    check_target_groups(policy, labels)?;
     let positive = positive_labels(policy);
     let mut out = judge_with(policy, &cw.counts, options, Unit::Requests)?;
     out.source = "cloudwatch";

@@ -454,17 +454,12 @@ pub fn judge_with(
     }
 
     // --- the weighted test over positive-weight targets ---
-    let positive: Vec<(&str, u32)> = policy
-        .targets()
-        .iter()
-        .filter(|t| t.weight > 0)
-        .map(|t| (t.label.as_str(), t.weight))
+    let positive: Vec<(&str, f64)> = policy
+        .expected_shares()
+        .into_iter()
+        .filter(|(_, share)| *share > 0.0)
         .collect();
-    let total_weight: f64 = positive.iter().map(|(_, w)| f64::from(*w)).sum();
-    let probs: Vec<f64> = positive
-        .iter()
-        .map(|(_, w)| f64::from(*w) / total_weight)
-        .collect();
+    let probs: Vec<f64> = positive.iter().map(|(_, share)| *share).collect();
     let observed: Vec<u64> = positive.iter().map(|(l, _)| weighted(l)).collect();
     let n: u64 = observed.iter().sum();
     let k = positive.len();

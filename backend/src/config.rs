@@ -17,6 +17,12 @@ pub enum StressMode {
     Token,
 }
 
+// Defaults named once, for the flags and for `Config::defaults`.
+const DEFAULT_IMAGE_URI: &str = "local";
+const DEFAULT_MAX_STRESS_SECONDS: u64 = 900;
+const DEFAULT_MAX_WORK_MS: u64 = 10_000;
+const DEFAULT_MAX_DELAY_MS: u64 = 30_000;
+
 /// Settings shared by every target that serves the router.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
@@ -40,7 +46,7 @@ pub struct Config {
     pub instance_id: Option<String>,
 
     /// Image the container runs, reported by `/host` as `imageUri`.
-    #[arg(long, env = "IMAGE_URI", default_value = "local")]
+    #[arg(long, env = "IMAGE_URI", default_value = DEFAULT_IMAGE_URI)]
     pub image_uri: String,
 
     /// SQS queue URL for `POST /send-to-sqs` and for `consume`. Without it
@@ -57,15 +63,15 @@ pub struct Config {
     pub stress_token: Option<String>,
 
     /// Longest `/stress-cpu` run accepted, in seconds.
-    #[arg(long, env = "MAX_STRESS_SECONDS", default_value_t = 900)]
+    #[arg(long, env = "MAX_STRESS_SECONDS", default_value_t = DEFAULT_MAX_STRESS_SECONDS)]
     pub max_stress_seconds: u64,
 
     /// Longest `/work/{ms}` accepted, in milliseconds of CPU.
-    #[arg(long, env = "MAX_WORK_MS", default_value_t = 10_000)]
+    #[arg(long, env = "MAX_WORK_MS", default_value_t = DEFAULT_MAX_WORK_MS)]
     pub max_work_ms: u64,
 
     /// Longest `/delay/{ms}` accepted, in milliseconds.
-    #[arg(long, env = "MAX_DELAY_MS", default_value_t = 30_000)]
+    #[arg(long, env = "MAX_DELAY_MS", default_value_t = DEFAULT_MAX_DELAY_MS)]
     pub max_delay_ms: u64,
 
     /// Share of responses (0.0–1.0) under the base path replaced by a 500, for
@@ -83,13 +89,13 @@ impl Config {
             label: None,
             backend_version: None,
             instance_id: None,
-            image_uri: "local".to_owned(),
+            image_uri: DEFAULT_IMAGE_URI.to_owned(),
             queue_url: None,
             stress_mode: StressMode::On,
             stress_token: None,
-            max_stress_seconds: 900,
-            max_work_ms: 10_000,
-            max_delay_ms: 30_000,
+            max_stress_seconds: DEFAULT_MAX_STRESS_SECONDS,
+            max_work_ms: DEFAULT_MAX_WORK_MS,
+            max_delay_ms: DEFAULT_MAX_DELAY_MS,
             fault_rate: 0.0,
         }
     }

@@ -34,20 +34,22 @@ pub struct LambdaFunction {
 }
 
 /// The identity every response carries (`x-served-by`, `x-backend-host`,
-/// `x-backend-version`) and `/host` reports.
+/// `x-backend-version`). Serialized, it is the body of `/host` (less the
+/// message): the label as `backend`, the ECS or Lambda facts inline.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Identity {
     /// Target label: `ecs`, `lambda`, `canary`, ...
+    #[serde(rename = "backend")]
     pub label: String,
     /// Instance id: ECS task id, Lambda log stream, or `<hostname>-<pid>`.
     pub instance: String,
     pub version: String,
     pub hostname: String,
     pub image_uri: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(flatten)]
     pub ecs: Option<EcsTask>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(flatten)]
     pub lambda: Option<LambdaFunction>,
 }
 

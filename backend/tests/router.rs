@@ -4,6 +4,7 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use backend::config::StressMode;
+use backend::identity::EcsTask;
 use backend::{AppState, Config, Identity, app};
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -97,6 +98,29 @@ async fn host_reports_identity_under_the_base_path() {
     assert_eq!(body["imageUri"], "local");
     assert!(body["hostname"].as_str().is_some_and(|h| !h.is_empty()));
     assert!(body.get("taskArn").is_none(), "no ECS metadata locally");
+}
+
+/// In an ECS task, `/host` adds what the task metadata said, inline.
+#[tokio::test]
+async fn host_on_ecs_names_the_task() {
+    let config = dev_config();
+    let task = EcsTask {
+        task_arn: "arn:aws:ecs:eu-west-1:123456789012:task/wb/0123abcd".into(),
+        cluster: "wb".into(),
+        availability_zone: Some("eu-west-1a".into()),
+    };
+    let identity = Identity::from_parts(&config, "ecs", Some(task), None);
+    let s = AppState::new(config, identity, None);
+    let (status, _, body) = get(&s, "/dev/host").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body["taskArn"],
+        "arn:aws:ecs:eu-west-1:123456789012:task/wb/0123abcd"
+    );
+    assert_eq!(body["cluster"], "wb");
+    assert_eq!(body["availabilityZone"], "eu-west-1a");
+    assert_eq!(body["backend"], "ecs");
+    assert!(body.get("functionName").is_none(), "{body}");
 }
 
 #[tokio::test]

@@ -9,7 +9,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use weighbridge_report::{
-    Client, Failures, Histogram, Host, SecondLatency, Target, TargetRecorder, Totals,
+    Client, Failures, Histogram, Host, MAX_TARGETS, OVERFLOW_TARGET, SecondLatency, Target,
+    TargetRecorder, Totals,
 };
 
 use crate::client::{Class, Outcome};
@@ -37,6 +38,21 @@ struct SecondAcc {
     target_histograms: HashMap<String, Histogram<u64>>,
     target_latency: BTreeMap<String, SecondLatency>,
     done: bool,
+}
+
+impl State {
+    /// The outcome with its label, or [`OVERFLOW_TARGET`] when it is a new
+    /// label and [`MAX_TARGETS`] have been seen: memory stays bounded, and
+    /// the response is still counted.
+    fn capped(&self, mut outcome: Outcome) -> Outcome {
+        if let Some(t) = &outcome.target
+            && self.targets.len() >= MAX_TARGETS
+            && !self.targets.contains_key(t)
+        {
+            outcome.target = Some(OVERFLOW_TARGET.to_owned());
+        }
+        outcome
+    }
 }
 
 impl SecondAcc {
@@ -189,6 +205,7 @@ impl Recorder {
         if st.closed {
             return;
         }
+        let outcome = st.capped(outcome);
         if let Some(h) = &mut st.lag {
             record(h, micros(lag));
         }
@@ -481,6 +498,29 @@ mod tests {
             target: Some(target.into()),
             instance: Some(instance.into()),
         }
+    }
+
+    /// A label per response (a misconfigured `--target-header`) stops
+    /// growing the tables at `MAX_TARGETS`; every response is still counted.
+    #[test]
+    fn target_labels_are_capped() {
+        let start = Instant::now() - Duration::from_secs(5);
+        let r = Recorder::new(start, 0);
+        let at = start + Duration::from_millis(100);
+        let n = MAX_TARGETS + 50;
+        for i in 0..n {
+            r.dispatched(at, true);
+            r.finished(at, at, at, "/", None, ok(&format!("req-{i}"), "i"));
+        }
+        // A label seen before the cap keeps its own row.
+        r.dispatched(at, true);
+        r.finished(at, at, at, "/", None, ok("req-0", "i"));
+        let res = r.close();
+        assert_eq!(res.targets.len(), MAX_TARGETS + 1);
+        assert_eq!(res.targets[OVERFLOW_TARGET].requests, 50);
+        assert_eq!(res.targets["req-0"].requests, 2);
+        assert_eq!(res.totals.ok, n as u64 + 1);
+        assert!(res.timeline[0].targets.len() <= MAX_TARGETS + 1);
     }
 
     #[test]

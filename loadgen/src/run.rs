@@ -10,7 +10,7 @@ use bytes::Bytes;
 use serde_json::json;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
-use weighbridge_report::{LoadgenWatch, Report, SCHEMA_V1};
+use weighbridge_report::{LoadgenWatch, MAX_TARGETS, OVERFLOW_TARGET, Report, SCHEMA_V1};
 use weighbridge_signal::Signals;
 
 use crate::cli::{MergeArgs, Progress, Rate, RunArgs, Stages};
@@ -380,6 +380,13 @@ pub fn summary(r: &Report, out: &Path) -> String {
             x.latency_ms.p99,
             x.latency_ms.max,
             x.raw_latency_ms.p99,
+        );
+    }
+    if let Some(x) = r.targets.get(OVERFLOW_TARGET) {
+        let _ = writeln!(
+            s,
+            "  WARNING: more than {MAX_TARGETS} target labels; {} responses with new labels are counted as `{OVERFLOW_TARGET}` (does --target-header name a per-request value?)",
+            x.requests
         );
     }
     if let Some(w) = &r.loadgen {

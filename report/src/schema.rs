@@ -27,6 +27,16 @@ pub const SCHEMA_V1: &str = "weighbridge.report/v1";
 /// not know.
 pub const UNKNOWN_TARGET: &str = "unknown";
 
+/// How many distinct target labels loadgen keeps. A split has a handful; a
+/// label that changes per response (a `--target-header` naming a request id)
+/// would otherwise grow every per-target table, and the report, without end.
+pub const MAX_TARGETS: usize = 100;
+
+/// The label loadgen records responses under once `MAX_TARGETS` distinct
+/// labels have been seen; verify judges it as a target the policy does not
+/// know.
+pub const OVERFLOW_TARGET: &str = "overflow";
+
 /// The family prefix of every weighbridge report schema string.
 pub(crate) const SCHEMA_FAMILY: &str = "weighbridge.report/";
 

@@ -15,6 +15,7 @@ use crate::split::{ClientSummary, SplitOptions, SplitReport, Unit, WindowSummary
 
 /// The label loadgen gives a response without an `x-served-by` header.
 pub use weighbridge_report::UNKNOWN_TARGET as UNKNOWN_LABEL;
+use weighbridge_report::{MAX_TARGETS, OVERFLOW_TARGET};
 
 /// Default window of the per-window test, seconds.
 pub const DEFAULT_WINDOW_S: u64 = 30;
@@ -189,6 +190,13 @@ pub fn judge_report(
             "{} responses came back without an x-served-by header (loadgen labels them \
              `{UNKNOWN_LABEL}`): something other than a weighbridge backend answered",
             counts.get(UNKNOWN_LABEL)
+        ));
+    }
+    if counts.get(OVERFLOW_TARGET) > 0 && policy.weight(OVERFLOW_TARGET).is_none() {
+        out.notes.push(format!(
+            "loadgen saw more than {MAX_TARGETS} target labels and counted {} responses as \
+             `{OVERFLOW_TARGET}`: the target header does not name targets",
+            counts.get(OVERFLOW_TARGET)
         ));
     }
     if report.interrupted {

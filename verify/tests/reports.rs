@@ -131,6 +131,26 @@ fn unknown_label_fails_like_any_unknown_target() {
     );
 }
 
+/// Responses loadgen counted as `overflow` (past its cap on distinct
+/// labels) fail the split, and the note says why they exist.
+#[test]
+fn overflow_label_fails_and_is_explained() {
+    let s = Scenario::constant(
+        60,
+        100,
+        &[("ecs", 0.099), ("lambda", 0.9), ("overflow", 0.001)],
+        5,
+    );
+    let r = judge(&policy_10_90(), &s, &ReportChecks::default());
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert!(r.leaks.iter().any(|l| l.target == "overflow"));
+    assert!(
+        r.notes.iter().any(|n| n.contains("target labels")),
+        "{:?}",
+        r.notes
+    );
+}
+
 #[test]
 fn failed_requests_are_reported_and_max_error_rate_fails() {
     let mut s = ten_ninety(100, 6);

@@ -6,8 +6,8 @@
 //! are never added up, so `/stress-cpu/75/120` always means 75 %, whatever ran
 //! before. `/stress-cpu/...` with the same numbers simply restarts the clock.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Json;
@@ -32,6 +32,9 @@ pub struct Stress {
     generation: Arc<AtomicU64>,
     /// The generation currently burning, 0 when idle.
     running: Arc<AtomicU64>,
+    /// Held by `start` and `stop`, so two of them never interleave their
+    /// updates of `generation` and `running`.
+    control: Mutex<()>,
 }
 
 /// What a start did, echoed in the HTTP answer.
@@ -60,8 +63,14 @@ impl Stress {
 
     /// As [`Self::start`], with the CPU budget given (for tests).
     pub fn start_with_budget(&self, percent: u8, seconds: u64, allowed_cpus: f64) -> StressPlan {
-        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let _control = self.control.lock().unwrap_or_else(PoisonError::into_inner);
+        let generation = self.generation.load(Ordering::SeqCst) + 1;
+        // Claim `running` before the old threads learn they are replaced: one
+        // that stops after this cannot clear the new run's flag (its
+        // compare-exchange fails), and `replaced` is false only when the old
+        // run had already ended.
         let replaced = self.running.swap(generation, Ordering::SeqCst) != 0;
+        self.generation.store(generation, Ordering::SeqCst);
         let target_cores = allowed_cpus * f64::from(percent) / 100.0;
         let threads = (allowed_cpus.ceil() as usize).max(1);
         let duty = (target_cores / threads as f64).clamp(0.0, 1.0);
@@ -97,6 +106,7 @@ impl Stress {
 
     /// Stops any run in progress (used on shutdown).
     pub fn stop(&self) {
+        let _control = self.control.lock().unwrap_or_else(PoisonError::into_inner);
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.running.store(0, Ordering::SeqCst);
     }

@@ -35,17 +35,22 @@ impl RuntimeApi {
         let mut answer = String::new();
         s.read_to_string(&mut answer).map_err(io)?;
         let trimmed = answer.trim();
-        let failed = [
-            "Unknown",
-            "No such",
-            "not found",
-            "Require",
-            "invalid",
-            "error",
-            "cannot",
-        ]
-        .iter()
-        .any(|w| trimmed.contains(w));
+        // HAProxy says what went wrong on the first line. A `show` answer
+        // is data, its header line starting with `#` (`show stat` has
+        // columns named `*_errors`).
+        let first = trimmed.lines().next().unwrap_or_default();
+        let failed = !first.starts_with('#')
+            && [
+                "Unknown",
+                "No such",
+                "not found",
+                "Require",
+                "invalid",
+                "error",
+                "cannot",
+            ]
+            .iter()
+            .any(|w| first.contains(w));
         if failed {
             return Err(RuntimeError::Refused {
                 command: command.to_owned(),

@@ -40,21 +40,6 @@ struct SecondAcc {
     done: bool,
 }
 
-impl State {
-    /// The outcome with its label, or [`OVERFLOW_TARGET`] when it is a new
-    /// label and [`MAX_TARGETS`] have been seen: memory stays bounded, and
-    /// the response is still counted.
-    fn capped(&self, mut outcome: Outcome) -> Outcome {
-        if let Some(t) = &outcome.target
-            && self.targets.len() >= MAX_TARGETS
-            && !self.targets.contains_key(t)
-        {
-            outcome.target = Some(OVERFLOW_TARGET.to_owned());
-        }
-        outcome
-    }
-}
-
 impl SecondAcc {
     fn in_flight(&self) -> u64 {
         self.sent - self.ok - self.failed
@@ -93,6 +78,21 @@ struct State {
     /// timeout's worth of them once instead of one per second, which keeps
     /// the heap from growing (fragmenting) over a long run.
     spare: Vec<Histogram<u64>>,
+}
+
+impl State {
+    /// The outcome with its label, or [`OVERFLOW_TARGET`] when it is a new
+    /// label and [`MAX_TARGETS`] have been seen: memory stays bounded, and
+    /// the response is still counted.
+    fn capped(&self, mut outcome: Outcome) -> Outcome {
+        if let Some(t) = &outcome.target
+            && self.targets.len() >= MAX_TARGETS
+            && !self.targets.contains_key(t)
+        {
+            outcome.target = Some(OVERFLOW_TARGET.to_owned());
+        }
+        outcome
+    }
 }
 
 /// A consistent view for the progress display.

@@ -4,7 +4,7 @@
 //! straight to [`crate::split::judge`].
 
 use weighbridge_policy::Policy;
-use weighbridge_report::Report;
+use weighbridge_report::{MAX_TARGETS, OVERFLOW_TARGET, Report};
 
 use crate::cloudwatch::{self, CloudWatchCounts};
 use crate::dispersion::homogeneity;
@@ -15,7 +15,6 @@ use crate::split::{ClientSummary, SplitOptions, SplitReport, Unit, WindowSummary
 
 /// The label loadgen gives a response without an `x-served-by` header.
 pub use weighbridge_report::UNKNOWN_TARGET as UNKNOWN_LABEL;
-use weighbridge_report::{MAX_TARGETS, OVERFLOW_TARGET};
 
 /// Default window of the per-window test, seconds.
 pub const DEFAULT_WINDOW_S: u64 = 30;

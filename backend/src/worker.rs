@@ -37,6 +37,7 @@ pub async fn consume(
     let mut stats = ConsumeStats::default();
     tracing::info!(queue = %queue.url, work_ms = config.work_ms, "worker started");
     while !stop.is_cancelled() {
+        tracing::debug!(wait_seconds = config.wait_seconds, "receiving");
         let receive = queue
             .client
             .receive_message()

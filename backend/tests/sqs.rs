@@ -227,11 +227,15 @@ async fn worker_stops_on_sigterm() {
     let url = create_queue(&sqs, "idle").await;
     let env = aws_env(&moto.endpoint());
     let mut all: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    all.extend([("QUEUE_URL", url.as_str()), ("WAIT_TIME_SECONDS", "20")]);
+    all.extend([
+        ("QUEUE_URL", url.as_str()),
+        ("WAIT_TIME_SECONDS", "20"),
+        ("RUST_LOG", "info,backend::worker=debug"),
+    ]);
     let mut b = support::spawn(&["consume"], &all);
     b.wait_for_log("worker started", Duration::from_secs(20));
-    // Let it enter the 20 s long poll.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // In the 20 s long poll (the empty queue answers nothing sooner).
+    b.wait_for_log("receiving", Duration::from_secs(20));
     b.signal(Signal::SIGTERM);
     let status = b
         .wait_exit(Duration::from_secs(5))

@@ -289,10 +289,27 @@ fn instance_counts(report: &Report, target: &str, seconds: u64, window_s: u64) -
     let n = usize::try_from(seconds).unwrap_or(0);
     // Difference array: +1 at the first second, −1 after the last.
     let mut diff = vec![0i64; n + 1];
-    for host in report.hosts.values().filter(|h| h.target == target) {
+    let hosts: Vec<_> = report
+        .hosts
+        .values()
+        .filter(|h| h.target == target)
+        .collect();
+    // The target's first answer opens its run: instances that answered
+    // within a window of it were serving from the start (a first response
+    // that came late, from a slow start-up, is not a scale-out).
+    let first = hosts
+        .iter()
+        .map(|h| h.first_seen)
+        .fold(f64::INFINITY, f64::min);
+    let opened = if first.is_finite() {
+        first.floor() as u64
+    } else {
+        0
+    };
+    for host in hosts {
         let mut from = host.first_seen.floor() as u64;
         let mut to = host.last_seen.floor() as u64;
-        if from < window_s {
+        if from < opened + window_s {
             from = 0;
         }
         if to + window_s >= seconds {

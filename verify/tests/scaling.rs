@@ -106,6 +106,27 @@ fn expect_none_fails_on_any_event() {
     assert_eq!(judge_scaling(&report(), &o).verdict, Verdict::Fail);
 }
 
+/// Four tasks throughout, but the first answers came 2.5 s into the run
+/// (a slow start): the instances that answered first were there from the
+/// start, so there is no 0 -> 4 scale-out.
+#[test]
+fn a_late_first_answer_is_not_a_scale_out() {
+    let mut r = Scenario::constant(60, 100, &[("ecs", 1.0)], 4)
+        .report()
+        .expect("report");
+    for h in r.hosts.values_mut() {
+        h.first_seen = h.first_seen.max(2.5);
+    }
+    let o = ScalingOptions {
+        expect: Expect::None,
+        window_s: 1,
+        ..ScalingOptions::default()
+    };
+    let v = judge_scaling(&r, &o);
+    assert_eq!(v.verdict, Verdict::Pass, "{v:#?}");
+    assert!(v.targets.iter().all(|t| t.events.is_empty()), "{v:#?}");
+}
+
 #[test]
 fn no_scale_out_is_a_fail_after_the_deadline_and_inconclusive_before() {
     let mut s = scenario(2);

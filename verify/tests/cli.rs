@@ -1,11 +1,9 @@
 //! The `verify` binary: exit codes, output formats, help.
 
-use assert_cmd::Command;
-use predicates::prelude::*;
+mod common;
 
-fn verify() -> Command {
-    Command::cargo_bin("verify").expect("binary built")
-}
+use common::{json_output, verify};
+use predicates::prelude::*;
 
 const POLICY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/policy.json");
 
@@ -88,8 +86,8 @@ fn leak_to_unknown_target_exits_1() {
 
 #[test]
 fn json_has_the_fields() {
-    let out = verify()
-        .args([
+    let v = json_output(
+        verify().args([
             "split",
             "--counts",
             "ecs=1042,lambda=8958",
@@ -97,13 +95,9 @@ fn json_has_the_fields() {
             "ecs=10,lambda=90",
             "--format",
             "json",
-        ])
-        .assert()
-        .code(2)
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        ]),
+        2,
+    );
     assert_eq!(v["schema"], "weighbridge.verify.split/v1");
     assert_eq!(v["verdict"], "INCONCLUSIVE");
     assert_eq!(v["test"], "pearson_chi_square");

@@ -7,7 +7,7 @@ mod common;
 
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
-use common::verify;
+use common::{json_output, verify};
 use predicates::prelude::*;
 use weighbridge_testkit::Moto;
 
@@ -51,13 +51,7 @@ fn split_from_cloudwatch_request_counts() {
         cmd
     };
     // 10 000 vs 90 000 over 10 minutes at weights 10/90: PASS.
-    let out = run("ecs=10,lambda=90")
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+    let v = json_output(&mut run("ecs=10,lambda=90"), 0);
     assert_eq!(v["source"], "cloudwatch");
     assert_eq!(v["total"], 100_000);
     assert_eq!(v["targets"][0]["observed"], 10_000);

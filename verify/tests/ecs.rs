@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use common::{verify, write};
+use common::{json_output, verify, write};
 use predicates::prelude::*;
 use serde_json::{Value, json};
 use verify::synth::Scenario;
@@ -255,10 +255,6 @@ fn run(report: &Path, endpoint: &str, service: &str, extra: &[&str]) -> assert_c
     cmd
 }
 
-fn json_of(out: &[u8]) -> Value {
-    serde_json::from_slice(out).expect("json output")
-}
-
 fn check<'a>(v: &'a Value, name: &str) -> Vec<&'a Value> {
     v["checks"]
         .as_array()
@@ -273,13 +269,10 @@ fn activities_over_two_pages_are_lined_up_with_the_clients() {
     let dir = tempfile::tempdir().expect("tmp");
     let report = report_file(dir.path());
     let aws = StandIn::start();
-    let out = run(&report, &aws.endpoint(), "web", &["--format", "json"])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let v = json_of(&out);
+    let v = json_output(
+        &mut run(&report, &aws.endpoint(), "web", &["--format", "json"]),
+        0,
+    );
     assert_eq!(v["verdict"], "PASS", "{}", v["reason"]);
     let a = &v["aws"];
     assert_eq!(
@@ -380,13 +373,10 @@ fn a_failed_activity_fails_the_run() {
     let dir = tempfile::tempdir().expect("tmp");
     let report = report_file(dir.path());
     let aws = StandIn::start();
-    let out = run(&report, &aws.endpoint(), "flaky", &["--format", "json"])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let v = json_of(&out);
+    let v = json_output(
+        &mut run(&report, &aws.endpoint(), "flaky", &["--format", "json"]),
+        1,
+    );
     assert_eq!(v["verdict"], "FAIL");
     let act = check(&v, "aws-activities");
     assert_eq!(act[0]["verdict"], "FAIL");
@@ -461,14 +451,12 @@ fn ecs_options_go_together() {
             .stderr(predicate::str::contains("--ecs-"));
     }
     // Without them, no `aws` in the output.
-    let out = verify()
-        .arg("scaling")
-        .arg(&report)
-        .args(["--format", "json"])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    assert!(json_of(&out).get("aws").is_none());
+    let v = json_output(
+        verify()
+            .arg("scaling")
+            .arg(&report)
+            .args(["--format", "json"]),
+        0,
+    );
+    assert!(v.get("aws").is_none());
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{fixture, policy_file, verify, write};
+use common::{fixture, json_output, policy_file, verify, write};
 use predicates::prelude::*;
 use verify::synth::{PathMix, Scenario};
 use verify::{ReportChecks, SplitOptions, Unit, Verdict, judge_report};
@@ -58,18 +58,15 @@ fn two_workers_merge_and_pass_with_rule_paths_left_out() {
         &ten_ninety(100, 2).report().expect("b"),
     );
     let policy = policy_file(dir.path(), "policy.json", POLICY_10_90);
-    let out = verify()
-        .arg("split")
-        .args([&a, &b])
-        .arg("--policy")
-        .arg(&policy)
-        .args(["--format", "json"])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+    let v = json_output(
+        verify()
+            .arg("split")
+            .args([&a, &b])
+            .arg("--policy")
+            .arg(&policy)
+            .args(["--format", "json"]),
+        0,
+    );
     assert_eq!(v["verdict"], "PASS");
     assert_eq!(v["source"], "reports");
     assert_eq!(v["total"], 60_000);

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{verify, write};
+use common::{json_output, verify, write};
 use predicates::prelude::*;
 use verify::scaling::{Direction, load_changes};
 use verify::synth::Scenario;
@@ -193,10 +193,8 @@ fn a_ramp_is_one_rise() {
 fn command_line_json_text_and_exit_codes() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = write(dir.path(), "scaling.json", &report());
-    let out = verify()
-        .arg("scaling")
-        .arg(&path)
-        .args([
+    let v = json_output(
+        verify().arg("scaling").arg(&path).args([
             "--target",
             "ecs",
             "--expect",
@@ -207,13 +205,9 @@ fn command_line_json_text_and_exit_codes() {
             "2m",
             "--format",
             "json",
-        ])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        ]),
+        0,
+    );
     assert_eq!(v["schema"], "weighbridge.verify.scaling/v1");
     assert_eq!(v["verdict"], "PASS");
     assert_eq!(v["targets"][0]["events"][0]["from"], 2);

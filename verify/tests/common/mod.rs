@@ -11,6 +11,12 @@ pub fn verify() -> Command {
     Command::cargo_bin("verify").expect("binary built")
 }
 
+/// Runs `cmd`, checks its exit code, and parses its standard output as JSON.
+pub fn json_output(cmd: &mut Command, code: i32) -> serde_json::Value {
+    let out = cmd.assert().code(code).get_output().stdout.clone();
+    serde_json::from_slice(&out).expect("JSON on standard output")
+}
+
 /// Writes `report` to `dir/name` and returns the path.
 pub fn write(dir: &Path, name: &str, report: &Report) -> PathBuf {
     let path = dir.join(name);

@@ -6,7 +6,7 @@
 //! and kind, so `verify` can merge a hundred five-minute reports in a small
 //! fraction of a second.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use hdrhistogram::Histogram;
 use serde_json::Value;
@@ -57,6 +57,19 @@ pub enum MergeError {
         /// Target in a later report.
         second: String,
     },
+    /// Two inputs hold the same loadgen run (the same file given twice, or
+    /// a merge and one of its own inputs): its requests would count twice.
+    #[error(
+        "reports #{first} and #{second} hold the same loadgen run ({run}): merging it twice would count its requests twice"
+    )]
+    SameRunTwice {
+        /// Position of the earlier report.
+        first: usize,
+        /// Position of the later one.
+        second: usize,
+        /// The run id, or for reports without run ids, their start time.
+        run: String,
+    },
     /// The merged report fails validation (an input was inconsistent; inputs
     /// from [`Report::read`] never cause this).
     #[error("merged report is inconsistent: {0}")]
@@ -85,8 +98,12 @@ pub enum MergeError {
 ///   config keys are kept when every report has the same value.
 /// - `interrupted` if any was; loadgen self-watch: highest CPU, highest send
 ///   lag, bottleneck if any was.
+/// - `runs` is every input's; a run found in two inputs is
+///   [`MergeError::SameRunTwice`]. Inputs without run ids (older reports)
+///   are told apart by start, end and totals instead.
 pub fn merge(reports: &[Report]) -> Result<Report, MergeError> {
     let first = reports.first().ok_or(MergeError::Empty)?;
+    check_distinct_runs(reports)?;
     let started_at = reports
         .iter()
         .map(|r| r.started_at)
@@ -112,6 +129,10 @@ pub fn merge(reports: &[Report]) -> Result<Report, MergeError> {
         started_at,
         ended_at,
         interrupted: reports.iter().any(|r| r.interrupted),
+        runs: reports
+            .iter()
+            .flat_map(|r| r.runs.iter().cloned())
+            .collect(),
         totals: merge_totals(reports),
         targets: merge_targets(reports)?,
         paths: merge_paths(reports),
@@ -122,6 +143,39 @@ pub fn merge(reports: &[Report]) -> Result<Report, MergeError> {
     };
     merged.validate()?;
     Ok(merged)
+}
+
+/// No loadgen run is in two inputs. A report without run ids (written
+/// before they were added) stands for one run identified by its start, end
+/// and totals: two of those equal to the nanosecond and the request are the
+/// same file.
+fn check_distinct_runs(reports: &[Report]) -> Result<(), MergeError> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (index, report) in reports.iter().enumerate() {
+        let ids = if report.runs.is_empty() {
+            vec![format!(
+                "started {}, ended {}, {} scheduled, {} ok, {} failed",
+                report.started_at,
+                report.ended_at,
+                report.totals.scheduled,
+                report.totals.ok,
+                report.totals.failed
+            )]
+        } else {
+            report.runs.clone()
+        };
+        for run in ids {
+            if let Some(&first) = seen.get(&run) {
+                return Err(MergeError::SameRunTwice {
+                    first,
+                    second: index,
+                    run,
+                });
+            }
+            seen.insert(run, index);
+        }
+    }
+    Ok(())
 }
 
 /// Offset of `start` after `origin`: whole seconds rounded to nearest (halves

@@ -59,6 +59,13 @@ pub struct Report {
     /// True when the run was stopped early (Ctrl-C, SIGTERM). The counts are
     /// still complete for the part that ran.
     pub interrupted: bool,
+    /// Ids of the loadgen runs this report holds: one for a run (random, 128
+    /// bits in hex), every input's for a merge. Merging a run twice (the same
+    /// file given twice, or a merge with one of its own inputs) would count
+    /// its requests twice, so a repeated id is an error. Absent in reports
+    /// from before it was added.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<String>,
     /// Run-wide counts.
     pub totals: Totals,
     /// Per target label (the `x-served-by` header of the response).

@@ -189,6 +189,25 @@ pub enum ValidationError {
         /// The target's `requests`.
         requests: u64,
     },
+    /// A run id is listed twice in `runs`: the run was merged twice.
+    #[error("runs: {run:?} is listed twice: the same loadgen run was merged twice")]
+    RunTwice {
+        /// The run id.
+        run: String,
+    },
+    /// The per-path counts of a target add up to less than its requests:
+    /// path data is missing (every response was for some path).
+    #[error(
+        "paths: responses from target {target:?} add up to {sum}, but the target has {requests}: every response is counted under its request path, so path data is missing"
+    )]
+    PathsIncomplete {
+        /// Target label.
+        target: String,
+        /// Sum over `paths`.
+        sum: u128,
+        /// The target's `requests`.
+        requests: u64,
+    },
     /// Timeline entries are not strictly increasing in `t`.
     #[error("timeline[{index}]: t = {t} follows t = {previous}; t must strictly increase")]
     TimelineNotSorted {
@@ -298,6 +317,12 @@ impl Report {
     fn check_numbers(&self) -> Result<(), ValidationError> {
         if self.config.workers == 0 {
             return Err(ValidationError::NoWorkers);
+        }
+        let mut runs = std::collections::HashSet::new();
+        for run in &self.runs {
+            if !runs.insert(run.as_str()) {
+                return Err(ValidationError::RunTwice { run: run.clone() });
+            }
         }
         number(|| "config.rps".into(), self.config.rps)?;
         number(|| "config.duration_s".into(), self.config.duration_s)?;
@@ -531,6 +556,19 @@ impl Report {
         for by_label in self.paths.values() {
             for (label, n) in by_label {
                 *per_target.entry(label).or_default() += u128::from(*n);
+            }
+        }
+        // Every response is on some path: a target whose paths add up to
+        // less than its requests lost path data, and with it the path-rule
+        // leaks a judge would have seen.
+        for (label, target) in &self.targets {
+            let sum = per_target.get(label.as_str()).copied().unwrap_or(0);
+            if sum < u128::from(target.requests) {
+                return Err(ValidationError::PathsIncomplete {
+                    target: label.clone(),
+                    sum,
+                    requests: target.requests,
+                });
             }
         }
         self.within_targets("paths", per_target)?;

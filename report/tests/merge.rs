@@ -284,8 +284,43 @@ fn config_and_self_watch_combine() {
             .max(b.loadgen.expect("b").cpu_percent)
     );
     // Merging merges counts workers, not reports.
-    let again = merge(&[merged, a]).expect("merges");
+    let c = simulate(T0, 3, 20, 3, "c").report;
+    let again = merge(&[merged, c]).expect("merges");
     assert_eq!(again.config.workers, 3);
+    assert_eq!(again.runs.len(), 3);
+}
+
+/// The same run merged twice would count its requests twice: the same
+/// report given twice, a merge and one of its own inputs, or (for reports
+/// from before run ids) two copies of one file.
+#[test]
+fn a_run_merged_twice_is_refused() {
+    let a = simulate(T0, 3, 20, 1, "a").report;
+    let b = simulate(T0, 3, 20, 2, "b").report;
+    let twice = merge(&[a.clone(), a.clone()]).expect_err("same report twice");
+    assert!(
+        matches!(&twice, MergeError::SameRunTwice { first: 0, second: 1, run } if *run == a.runs[0]),
+        "{twice:?}"
+    );
+    let ab = merge(&[a.clone(), b.clone()]).expect("merges");
+    let again = merge(&[ab, b.clone()]).expect_err("a merge with its own input");
+    assert!(
+        matches!(&again, MergeError::SameRunTwice { first: 0, second: 1, run } if *run == b.runs[0]),
+        "{again:?}"
+    );
+    assert!(
+        again.to_string().contains("count its requests twice"),
+        "{again}"
+    );
+
+    let (mut old_a, mut old_b) = (a.clone(), b);
+    old_a.runs.clear();
+    old_b.runs.clear();
+    merge(&[old_a.clone(), old_b]).expect("older reports of two runs merge");
+    assert!(matches!(
+        merge(&[old_a.clone(), old_a]),
+        Err(MergeError::SameRunTwice { .. })
+    ));
 }
 
 #[test]

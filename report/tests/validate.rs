@@ -318,6 +318,44 @@ fn unknown_target_in_paths_and_timeline() {
     );
 }
 
+/// Every response is counted under its request path, so a report whose
+/// paths lost an entry (or all of them) would hide a path-rule leak.
+#[test]
+fn paths_that_do_not_add_up_to_the_target() {
+    let err = broken(|r| {
+        r.paths.remove("/ecs-only").expect("path");
+    });
+    assert!(
+        matches!(&err, ValidationError::PathsIncomplete { target, sum, requests } if target == "ecs" && sum < &u128::from(*requests)),
+        "{err:?}"
+    );
+    let err = broken(|r| r.paths.clear());
+    assert!(
+        matches!(&err, ValidationError::PathsIncomplete { .. }),
+        "{err:?}"
+    );
+    let err = broken(|r| {
+        *r.paths
+            .get_mut("/host")
+            .expect("path")
+            .get_mut("lambda")
+            .expect("lambda") -= 1
+    });
+    assert!(
+        matches!(&err, ValidationError::PathsIncomplete { target, .. } if target == "lambda"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_run_listed_twice() {
+    let err = broken(|r| {
+        let run = r.runs[0].clone();
+        r.runs.push(run);
+    });
+    assert!(matches!(&err, ValidationError::RunTwice { .. }), "{err:?}");
+}
+
 #[test]
 fn paths_exceed_target() {
     let err = broken(|r| {

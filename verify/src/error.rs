@@ -103,6 +103,37 @@ pub enum InputError {
         /// The target's total.
         total: u64,
     },
+    /// A target label asked for (`--target`, `--baseline`, `--candidate`)
+    /// that the report does not have.
+    #[error("no target {label:?} in the report (its targets: {known})")]
+    UnknownTarget {
+        /// The label asked for.
+        label: String,
+        /// The report's target labels, comma separated.
+        known: String,
+    },
+    /// Counts whose total is more than the statistics can count exactly.
+    #[error(
+        "the counts add up to {total} requests, more than the {max} (2^53) the statistics can count exactly; no real run is that large, so the input is wrong"
+    )]
+    CountsTooLarge {
+        /// The total (exact).
+        total: u128,
+        /// [`crate::counts::MAX_TOTAL`].
+        max: u64,
+    },
+    /// The policy has exclusive path rules, but the counts have no per-path
+    /// breakdown: rule-path leaks could not be seen, and rule-path requests
+    /// would be judged as if they were weighted.
+    #[error(
+        "the policy has path rules ({rules}), but {from} carry no per-path counts: path-rule leaks cannot be checked; judge a loadgen report, or give --weights instead of --policy"
+    )]
+    PathDataMissing {
+        /// The rules, `path -> target`, comma separated.
+        rules: String,
+        /// Where the counts came from (`--counts`).
+        from: &'static str,
+    },
 }
 
 impl From<ReportError> for InputError {

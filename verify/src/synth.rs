@@ -299,6 +299,12 @@ impl Scenario {
             started_at: self.started_at,
             ended_at: self.started_at + time::Duration::milliseconds(seconds as i64 * 1000 + 100),
             interrupted: false,
+            // Deterministic: the same scenario is the same run.
+            runs: vec![format!(
+                "synth-{:016x}-{}",
+                self.seed,
+                self.started_at.unix_timestamp_nanos()
+            )],
             totals,
             targets,
             paths,

@@ -195,6 +195,11 @@ pub(crate) fn simulate(
         started_at,
         ended_at: started_at + time::Duration::milliseconds(seconds as i64 * 1000 + 250),
         interrupted: false,
+        // As loadgen does: one id per run (deterministic here).
+        runs: vec![format!(
+            "sim-{seed}-{client_prefix}-{}",
+            started_at.unix_timestamp_nanos()
+        )],
         totals,
         targets,
         paths,

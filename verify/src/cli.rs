@@ -112,14 +112,6 @@ pub fn run_compare(
     ),
     InputError,
 > {
-    if !(args.alpha > 0.0 && args.alpha < 1.0) {
-        return Err(InputError::BadOption {
-            name: "alpha",
-            value: args.alpha,
-            reason: "must be between 0 and 1",
-        });
-    }
-    let merged = reports::read_merged(&args.reports)?;
     let options = crate::compare::CompareOptions {
         baseline: args.baseline.clone(),
         candidate: args.candidate.clone(),
@@ -128,6 +120,8 @@ pub fn run_compare(
         max_latency_increase: args.max_latency_increase,
         min_requests: args.min_requests,
     };
+    options.validate()?;
+    let merged = reports::read_merged(&args.reports)?;
     let report = crate::compare::judge_compare(&merged, &options)?;
     let rendered = match args.format {
         Format::Text => crate::compare::text(&report),
@@ -451,6 +445,17 @@ pub fn run_split(
     options.validate()?;
     let mut merged = None;
     let report = if let Some(counts) = &args.counts {
+        if !policy.path_rules().is_empty() {
+            return Err(InputError::PathDataMissing {
+                rules: policy
+                    .path_rules()
+                    .iter()
+                    .map(|r| format!("{} -> {}", r.path, r.target))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                from: "--counts",
+            });
+        }
         split::judge(&policy, counts, &options)?
     } else if args.cloudwatch {
         inputs::judge_cloudwatch(&policy, &args.query()?, &options)?
@@ -486,8 +491,16 @@ pub fn run_scaling(
         });
     }
     let merged = reports::read_merged(&args.reports)?;
-    let mut report = scaling::judge_scaling(&merged, &args.options());
-    args.ecs.apply(&mut report, &merged, &args.options())?;
+    let options = args.options();
+    if let Some(label) = options
+        .targets
+        .iter()
+        .find(|l| !merged.targets.contains_key(l.as_str()))
+    {
+        return Err(reports::unknown_target(&merged, label));
+    }
+    let mut report = scaling::judge_scaling(&merged, &options);
+    args.ecs.apply(&mut report, &merged, &options)?;
     let rendered = match args.format {
         Format::Text => output::scaling_text(&report),
         Format::Json => output::scaling_json(&report),
@@ -600,11 +613,7 @@ where
                 args.html
                     .as_deref()
                     .map(|p| (p, crate::html::compare_page(&report, &merged))),
-                &format!(
-                    "## verify compare: {}\n\n```\n{}```\n",
-                    report.verdict.as_str(),
-                    crate::compare::text(&report)
-                ),
+                &ci::compare_markdown(&report),
                 report.verdict.exit_code(),
             ),
             Err(e) => {

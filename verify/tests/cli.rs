@@ -2,10 +2,15 @@
 
 mod common;
 
-use common::{json_output, verify};
+use common::{json_output, policy_file, verify};
 use predicates::prelude::*;
 
 const POLICY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/policy.json");
+
+/// The repository's policy without its path rules: inline counts carry no
+/// per-path data, so only a policy without rules can judge them.
+const POLICY_WITHOUT_RULES: &str = r#"{"schema": "weighbridge.policy/v1",
+  "targets": {"ecs": 10, "lambda": 90}, "base_path": "dev"}"#;
 
 #[test]
 fn pass_exits_0() {
@@ -57,6 +62,19 @@ fn inconclusive_exits_2_and_says_how_many_requests() {
 
 #[test]
 fn policy_file_works() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let policy = policy_file(dir.path(), "policy.json", POLICY_WITHOUT_RULES);
+    verify()
+        .args(["split", "--counts", "ecs=100400,lambda=899600", "--policy"])
+        .arg(&policy)
+        .assert()
+        .code(0);
+}
+
+/// Inline counts cannot show a path-rule leak, so a policy with path rules
+/// cannot PASS them: an input error that says why.
+#[test]
+fn inline_counts_against_a_policy_with_path_rules_are_an_input_error() {
     verify()
         .args([
             "split",
@@ -66,19 +84,26 @@ fn policy_file_works() {
             POLICY,
         ])
         .assert()
-        .code(0);
+        .code(65)
+        .stdout("")
+        .stderr(
+            predicate::str::contains("path rules (/small-woodland-creature -> ecs")
+                .and(predicate::str::contains("no per-path counts")),
+        );
 }
 
 #[test]
 fn leak_to_unknown_target_exits_1() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let policy = policy_file(dir.path(), "policy.json", POLICY_WITHOUT_RULES);
     verify()
         .args([
             "split",
             "--counts",
             "ecs=100400,lambda=899600,ec2=2",
             "--policy",
-            POLICY,
         ])
+        .arg(&policy)
         .assert()
         .code(1)
         .stdout(predicate::str::contains("does not know"));

@@ -395,3 +395,148 @@ fn step_summary_and_junit_are_written() {
     assert!(xml.contains("failures=\"1\""));
     assert!(xml.contains("<failure message=\"the split differs"));
 }
+
+/// The path-rule leak a report shows (lambda serving the ECS-only path)
+/// cannot be hidden by deleting its path data: a report whose `paths` lost
+/// the rule path, or the whole section, no longer adds up and is invalid
+/// input, never a PASS (both were PASS with `--tolerance 5`).
+#[test]
+fn a_leak_cannot_be_hidden_by_deleting_path_data() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut s = ten_ninety(50, 3);
+    s.paths[1].routed_to = Some("lambda".to_owned());
+    let report = s.report().expect("report");
+    let policy = policy_file(dir.path(), "policy.json", POLICY_10_90);
+    let judge = |file: &std::path::Path| {
+        let mut cmd = verify();
+        cmd.arg("split")
+            .arg(file)
+            .arg("--policy")
+            .arg(&policy)
+            .args(["--tolerance", "5"]);
+        cmd
+    };
+    let full = write(dir.path(), "full.json", &report);
+    judge(&full)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("reserved for ecs"));
+
+    let value = serde_json::to_value(&report).expect("json");
+    let mut one = value.clone();
+    one["paths"]
+        .as_object_mut()
+        .expect("paths")
+        .remove("/dev/small-woodland-creature")
+        .expect("the rule path is there");
+    let mut none = value;
+    none.as_object_mut().expect("report").remove("paths");
+    for (name, doc) in [("one-path-gone.json", one), ("no-paths.json", none)] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, doc.to_string()).expect("write");
+        judge(&file)
+            .assert()
+            .code(65)
+            .stdout("")
+            .stderr(predicate::str::contains("path data is missing"));
+    }
+}
+
+/// The same run given twice (or a copy of its file) would count every
+/// request twice, and could PASS on doubled evidence.
+#[test]
+fn the_same_run_twice_is_an_input_error() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let a = write(
+        dir.path(),
+        "a.json",
+        &ten_ninety(100, 1).report().expect("a"),
+    );
+    let copy = dir.path().join("copy.json");
+    std::fs::copy(&a, &copy).expect("copy");
+    for second in [&a, &copy] {
+        verify()
+            .arg("split")
+            .args([&a, second])
+            .args(["--weights", "ecs=10,lambda=90"])
+            .assert()
+            .code(65)
+            .stdout("")
+            .stderr(predicate::str::contains("hold the same loadgen run"));
+    }
+}
+
+/// Multiplies every count of a report (not its times, config or latency
+/// values) by `factor`, histograms included, so it stays consistent.
+fn scaled(value: &mut serde_json::Value, key: &str, factor: u64) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if !matches!(k.as_str(), "config" | "loadgen" | "t" | "schema" | "runs") {
+                    scaled(v, k, factor);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| scaled(v, key, factor)),
+        Value::Number(n) if n.is_u64() => {
+            *value = serde_json::json!(n.as_u64().expect("u64") * factor);
+        }
+        Value::String(text) if matches!(key, "corrected" | "raw") => {
+            let h = weighbridge_report::decode_histogram(text).expect("decodes");
+            let mut big = weighbridge_report::new_histogram();
+            for v in h.iter_recorded() {
+                big.record_n(v.value_iterated_to(), v.count_at_value() * factor)
+                    .expect("records");
+            }
+            *text = weighbridge_report::encode_histogram(&big).expect("encodes");
+        }
+        _ => {}
+    }
+}
+
+/// A small, consistent report that claims 10^18 requests: every judge
+/// answers at once (it used to take 26 s in the power computation, and
+/// huge inline counts never returned), and no statistic is computed on
+/// counts past 2^53: an input error that says so.
+#[test]
+fn absurd_counts_are_refused_at_once() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("report-small.json")).expect("read"))
+            .expect("json");
+    scaled(&mut value, "", 2_500_000_000_000_000);
+    let huge = dir.path().join("huge.json");
+    std::fs::write(&huge, value.to_string()).expect("write");
+    weighbridge_report::Report::read(&huge).expect("consistent, just absurd");
+    let bounded = std::time::Duration::from_secs(120);
+    verify()
+        .arg("split")
+        .arg(&huge)
+        .args(["--weights", "ecs=10,lambda=90"])
+        .timeout(bounded)
+        .assert()
+        .code(65)
+        .stderr(predicate::str::contains(
+            "more than the 9007199254740992 (2^53)",
+        ));
+    verify()
+        .arg("compare")
+        .arg(&huge)
+        .args(["--baseline", "ecs", "--candidate", "lambda"])
+        .timeout(bounded)
+        .assert()
+        .code(65)
+        .stderr(predicate::str::contains("(2^53)"));
+    for counts in [
+        "ecs=18446744073709551615,lambda=18446744073709551615",
+        "ecs=1,lambda=18446744073709551614",
+    ] {
+        verify()
+            .args(["split", "--counts", counts, "--weights", "ecs=10,lambda=90"])
+            .timeout(bounded)
+            .assert()
+            .code(65)
+            .stderr(predicate::str::contains("(2^53)"));
+    }
+}

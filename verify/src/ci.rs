@@ -9,6 +9,7 @@ use std::path::Path;
 
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
+use crate::compare::CompareReport;
 use crate::output::{p_text, pct};
 use crate::scaling::ScalingReport;
 use crate::split::{SplitReport, Verdict};
@@ -24,8 +25,57 @@ fn icon(v: Verdict) -> &'static str {
     }
 }
 
-fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+/// Text as it must go into markdown: GitHub renders inline HTML and
+/// markdown syntax in a step summary, so a target label such as
+/// `</script><script>` or `*x*` has to arrive as the text it is. HTML's
+/// three specials become entities; markdown's inline punctuation is
+/// backslash-escaped (what CommonMark allows before any ASCII punctuation);
+/// a character that would start a block (`#`, `>`, `-`, `+`, `=`) is escaped
+/// at the start; line breaks and control characters become spaces, so a
+/// value stays in its table cell.
+pub fn md_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for (i, c) in s.chars().enumerate() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' if i > 0 => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '#' | '>' | '-' | '+' | '=' if i == 0 => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The compare verdict as markdown: its text report in a fenced block. The
+/// fence is longer than any run of backticks in the text (CommonMark's
+/// rule), so no label can close it; inside it nothing is rendered.
+pub fn compare_markdown(r: &CompareReport) -> String {
+    let text = crate::compare::text(r);
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    let fence = "`".repeat((longest + 1).max(3));
+    format!(
+        "## verify compare: {}\n\n{fence}\n{}{fence}\n",
+        r.verdict.as_str(),
+        text
+    )
 }
 
 /// The split verdict as markdown.
@@ -77,7 +127,15 @@ pub fn split_markdown(r: &SplitReport) -> String {
         );
     }
     if let Some(n) = r.required_n {
-        let _ = writeln!(out, "\nAbout {n} {} would decide it.", r.unit.as_str());
+        if n >= crate::counts::MAX_TOTAL {
+            let _ = writeln!(
+                out,
+                "\nNo run could send enough {} to decide it: the tolerance is too small.",
+                r.unit.as_str()
+            );
+        } else {
+            let _ = writeln!(out, "\nAbout {n} {} would decide it.", r.unit.as_str());
+        }
     }
     for note in &r.notes {
         let _ = writeln!(out, "\n> {}", md_escape(note));
@@ -149,7 +207,7 @@ fn aws_markdown(aws: &crate::ecs::AwsScaling) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "\nECS service `{}` (cluster `{}`, target {}): desired {}, running {}, pending {} now\n",
+        "\nECS service {} (cluster {}, target {}): desired {}, running {}, pending {} now\n",
         md_escape(&aws.service),
         md_escape(&aws.cluster),
         md_escape(&aws.target),

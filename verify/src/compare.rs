@@ -18,10 +18,13 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use statrs::distribution::{ContinuousCDF, DiscreteCDF, Hypergeometric, Normal};
+use statrs::distribution::{ContinuousCDF, Normal};
+use statrs::function::factorial::ln_binomial;
 use weighbridge_report::{Histogram, Report, decode_histogram};
 
+use crate::counts::MAX_TOTAL;
 use crate::error::InputError;
+use crate::reports;
 use crate::split::Verdict;
 
 /// Thresholds of the gate.
@@ -36,6 +39,42 @@ pub struct CompareOptions {
     pub max_latency_increase: f64,
     /// Fewer requests than this on either side: INCONCLUSIVE.
     pub min_requests: u64,
+}
+
+impl CompareOptions {
+    /// Every threshold finite and in range: a NaN threshold compares false
+    /// with everything, so it would let any candidate PASS.
+    pub fn validate(&self) -> Result<(), InputError> {
+        if !(self.alpha > 0.0 && self.alpha < 1.0) {
+            return Err(InputError::BadOption {
+                name: "alpha",
+                value: self.alpha,
+                reason: "must be between 0 and 1",
+            });
+        }
+        if !(self.max_error_increase_pp.is_finite() && self.max_error_increase_pp >= 0.0) {
+            return Err(InputError::BadOption {
+                name: "max-error-increase",
+                value: self.max_error_increase_pp,
+                reason: "must be a finite number of percentage points, 0 or more",
+            });
+        }
+        if !(self.max_latency_increase.is_finite() && self.max_latency_increase >= 0.0) {
+            return Err(InputError::BadOption {
+                name: "max-latency-increase",
+                value: self.max_latency_increase,
+                reason: "must be a finite fraction, 0 or more (0.2 = +20 %)",
+            });
+        }
+        if self.min_requests == 0 {
+            return Err(InputError::BadOption {
+                name: "min-requests",
+                value: 0.0,
+                reason: "must be at least 1: a side without requests says nothing",
+            });
+        }
+        Ok(())
+    }
 }
 
 /// One side of the comparison.
@@ -69,17 +108,74 @@ pub struct CompareReport {
     pub notes: Vec<String>,
 }
 
-/// P(X ≥ k) for the candidate's failures X under "both fail alike".
+/// Standard deviation of the candidate's failures past which Fisher's test
+/// uses the normal approximation of the hypergeometric: its error is then
+/// below 1e-4, while the exact sum would need tens of thousands of terms per
+/// standard deviation.
+pub const FISHER_EXACT_MAX_SD: f64 = 1e4;
+
+/// P(X ≥ k) for the candidate's failures X under "both fail alike": the
+/// one-sided Fisher exact test, X hypergeometric (population `base_n +
+/// cand_n`, `base_failed + cand_failed` failures, `cand_n` draws).
+///
+/// Bounded time for any counts: the hypergeometric is unimodal, so the sum
+/// starts at `k`, walks away from the mode and stops once a term no longer
+/// changes it; past [`FISHER_EXACT_MAX_SD`] the normal approximation
+/// (continuity corrected) answers instead. Counts whose sums overflow give 1
+/// (no evidence); [`judge_compare`] refuses them before this is asked.
 pub fn fisher_one_sided(base_failed: u64, base_n: u64, cand_failed: u64, cand_n: u64) -> f64 {
-    let total = base_n + cand_n;
-    let failed = base_failed + cand_failed;
-    if total == 0 || failed == 0 || cand_failed == 0 {
+    let (Some(total), Some(failed)) = (
+        base_n.checked_add(cand_n),
+        base_failed.checked_add(cand_failed),
+    ) else {
+        return 1.0;
+    };
+    if total == 0 || failed == 0 || cand_failed == 0 || failed > total {
         return 1.0;
     }
-    match Hypergeometric::new(total, failed, cand_n) {
-        Ok(h) => h.sf(cand_failed - 1).clamp(0.0, 1.0),
-        Err(_) => 1.0,
+    let k = cand_failed;
+    let lo = cand_n.saturating_sub(total - failed);
+    let hi = cand_n.min(failed);
+    if k <= lo {
+        return 1.0;
     }
+    if k > hi {
+        return 0.0;
+    }
+    let (big_n, big_k, n) = (total as f64, failed as f64, cand_n as f64);
+    let share = big_k / big_n;
+    let mean = n * share;
+    let sd = (n * share * (1.0 - share) * (big_n - n) / (big_n - 1.0).max(1.0)).sqrt();
+    if sd > FISHER_EXACT_MAX_SD {
+        let z = (k as f64 - 0.5 - mean) / sd;
+        return Normal::standard().sf(z).clamp(0.0, 1.0);
+    }
+    let ln_denominator = ln_binomial(total, cand_n);
+    let pmf = |i: u64| {
+        (ln_binomial(failed, i) + ln_binomial(total - failed, cand_n - i) - ln_denominator).exp()
+    };
+    let mode = (((n + 1.0) * (big_k + 1.0)) / (big_n + 2.0)).floor() as u64;
+    // Sums the terms from `from` away from the mode (so they shrink) until
+    // one is lost in the sum.
+    let tail = |from: u64, up: bool| {
+        let mut sum = 0.0;
+        let mut i = from;
+        loop {
+            let term = pmf(i);
+            sum += term;
+            if term <= sum * 1e-17 || (up && i == hi) || (!up && i == lo) {
+                break;
+            }
+            i = if up { i + 1 } else { i - 1 };
+        }
+        sum
+    };
+    let p = if k > mode {
+        tail(k, true)
+    } else {
+        1.0 - tail(k - 1, false)
+    };
+    p.clamp(0.0, 1.0)
 }
 
 /// One-sided Mann–Whitney p-value that `b`'s values tend to be larger than
@@ -119,18 +215,7 @@ fn side(report: &Report, label: &str) -> Result<(Side, Histogram<u64>), InputErr
     let t = report
         .targets
         .get(label)
-        .ok_or_else(|| InputError::BadList {
-            list: label.to_owned(),
-            reason: format!(
-                "no target `{label}` in the report (targets: {})",
-                report
-                    .targets
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        })?;
+        .ok_or_else(|| reports::unknown_target(report, label))?;
     let hist = decode_histogram(&t.histograms.corrected).map_err(|e| InputError::BadList {
         list: label.to_owned(),
         reason: format!("its latency histogram does not decode: {e}"),
@@ -152,6 +237,7 @@ fn side(report: &Report, label: &str) -> Result<(Side, Histogram<u64>), InputErr
 
 /// Judges the candidate against the baseline in a (merged) report.
 pub fn judge_compare(report: &Report, o: &CompareOptions) -> Result<CompareReport, InputError> {
+    o.validate()?;
     if o.baseline == o.candidate {
         return Err(InputError::BadList {
             list: o.candidate.clone(),
@@ -160,6 +246,13 @@ pub fn judge_compare(report: &Report, o: &CompareOptions) -> Result<CompareRepor
     }
     let (baseline, hb) = side(report, &o.baseline)?;
     let (candidate, hc) = side(report, &o.candidate)?;
+    let total = u128::from(baseline.requests) + u128::from(candidate.requests);
+    if total > u128::from(MAX_TOTAL) {
+        return Err(InputError::CountsTooLarge {
+            total,
+            max: MAX_TOTAL,
+        });
+    }
     let error_p_value = fisher_one_sided(
         baseline.failed,
         baseline.requests,

@@ -6,6 +6,12 @@ use std::collections::BTreeMap;
 
 use crate::error::InputError;
 
+/// The largest total the judge accepts: 2^53, the last count an `f64`
+/// holds exactly (shares, expected counts and statistics are computed in
+/// `f64`). Nine quadrillion requests is years of any real traffic; a total
+/// beyond it is a broken input, never a verdict.
+pub const MAX_TOTAL: u64 = 1 << 53;
+
 /// Requests served, per target label, with an optional per-path breakdown.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -22,7 +28,8 @@ impl Counts {
     /// Adds `count` requests served by `label` (counts of the same label add up).
     pub fn add(&mut self, label: &str, count: u64) -> &mut Counts {
         match self.targets.iter_mut().find(|(l, _)| l == label) {
-            Some((_, c)) => *c += count,
+            // Saturating: an absurd total is refused by `check`, never wrapped.
+            Some((_, c)) => *c = c.saturating_add(count),
             None => self.targets.push((label.to_owned(), count)),
         }
         self
@@ -31,12 +38,13 @@ impl Counts {
     /// Records that `count` of the requests already counted for `label`
     /// were for `path` (a breakdown: it does not change the per-target totals).
     pub fn add_path(&mut self, path: &str, label: &str, count: u64) -> &mut Counts {
-        *self
+        let c = self
             .paths
             .entry(path.to_owned())
             .or_default()
             .entry(label.to_owned())
-            .or_default() += count;
+            .or_default();
+        *c = c.saturating_add(count);
         self
     }
 
@@ -58,9 +66,25 @@ impl Counts {
         &self.paths
     }
 
-    /// All requests counted.
+    /// All requests counted (saturating; [`Counts::check`] refuses totals
+    /// past [`MAX_TOTAL`] before any statistic sees them).
     pub fn total(&self) -> u64 {
-        self.targets.iter().map(|(_, c)| c).sum()
+        self.targets
+            .iter()
+            .fold(0u64, |sum, (_, c)| sum.saturating_add(*c))
+    }
+
+    /// Refuses counts the statistics cannot take: a total over [`MAX_TOTAL`]
+    /// (summed exactly, so nothing wraps on the way).
+    pub fn check(&self) -> Result<(), InputError> {
+        let total: u128 = self.targets.iter().map(|(_, c)| u128::from(*c)).sum();
+        if total > u128::from(MAX_TOTAL) {
+            return Err(InputError::CountsTooLarge {
+                total,
+                max: MAX_TOTAL,
+            });
+        }
+        Ok(())
     }
 
     /// Parses `ecs=1042,lambda=8958`.

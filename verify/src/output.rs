@@ -208,10 +208,17 @@ pub fn text(report: &SplitReport) -> String {
     );
     if let Some(n) = report.required_n {
         let basis = report.required_n_basis.as_deref().unwrap_or("");
-        let _ = writeln!(
-            out,
-            "          about {n} requests would decide it ({basis})"
-        );
+        if n >= crate::counts::MAX_TOTAL {
+            let _ = writeln!(
+                out,
+                "          no run could send enough requests to decide it ({basis}): the tolerance is too small"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "          about {n} requests would decide it ({basis})"
+            );
+        }
     }
     out
 }

@@ -32,22 +32,58 @@ use crate::intervals::z_two_sided;
 /// A Poisson term below this weight ends the sum.
 pub const POISSON_TERM_CUTOFF: f64 = 1e-17;
 
+/// Half the noncentrality past which the survival function is Sankaran's
+/// normal approximation (error of order `1 / λ`, below 1e-5 here) instead
+/// of the Poisson mixture. The power of any test `verify` runs is decided
+/// (exactly 1 within 1e-15) long before this.
+pub const MAX_EXACT_MU: f64 = 1e5;
+
+/// Most Poisson terms summed on each side of the mode. Reached only when
+/// `x` is far out in the tail of a chi-square with a huge noncentrality;
+/// the mass left out is then added to the returned truncation bound, so the
+/// answer stays honest and the time stays bounded for any input.
+pub const MAX_POISSON_TERMS: u32 = 200_000;
+
 /// Survival function `P(X > x)` of a noncentral chi-square with `df` degrees
 /// of freedom and noncentrality `lambda`, and a bound on its truncation error.
+///
+/// Answers in bounded time for any input: at most `2 ·`
+/// [`MAX_POISSON_TERMS`] central survival functions of order below about
+/// 10^6, or past [`MAX_EXACT_MU`] a closed-form approximation (its second
+/// value is then `1 / λ`, the order of its error). Degrees of freedom are
+/// carried as `f64`, so a huge noncentrality cannot overflow them.
 pub fn noncentral_chi2_sf_bounded(x: f64, df: u32, lambda: f64) -> (f64, f64) {
+    if lambda.is_nan() || x.is_nan() {
+        return (f64::NAN, 1.0);
+    }
     if lambda <= 0.0 {
         return (chi2_sf(x, df), 0.0);
     }
     if x <= 0.0 {
         return (1.0, 0.0);
     }
+    if lambda.is_infinite() {
+        return (1.0, 0.0);
+    }
+    let df = f64::from(df);
     let mu = lambda / 2.0;
+    if mu > MAX_EXACT_MU {
+        let p = sankaran_sf(x, df, lambda);
+        // Past ~1e150 the approximation's powers overflow; the mass is then
+        // all on one side of x.
+        let p = if p.is_nan() {
+            if x < df + lambda { 1.0 } else { 0.0 }
+        } else {
+            p
+        };
+        return (p, 1.0 / lambda);
+    }
     if mu > 50.0 {
         // P(X ≤ x) ≤ P(J ≤ j*) + P(X(df + 2j*) ≤ x), J ~ Poisson(mu).
         let j_star = (mu / 2.0).floor();
         // P(Poisson(mu) ≤ j) = P(X(2j + 2) > 2 mu).
-        let poisson_low = chi2_sf(2.0 * mu, 2 * j_star as u32 + 2);
-        let central_low = 1.0 - chi2_sf(x, df + 2 * j_star as u32);
+        let poisson_low = central_sf(2.0 * mu, 2.0 * j_star + 2.0);
+        let central_low = 1.0 - central_sf(x, df + 2.0 * j_star);
         let bound = poisson_low + central_low.max(0.0);
         if bound < 1e-15 {
             return (1.0, bound);
@@ -60,10 +96,10 @@ pub fn noncentral_chi2_sf_bounded(x: f64, df: u32, lambda: f64) -> (f64, f64) {
     let mut mass = 0.0;
     // upwards from the mode
     let mut j = mode;
-    loop {
+    for _ in 0..MAX_POISSON_TERMS {
         let w = weight(j);
         mass += w;
-        sum += w * chi2_sf(x, df + 2 * j as u32);
+        sum += w * central_sf(x, df + 2.0 * j);
         if w < POISSON_TERM_CUTOFF && j > mu {
             break;
         }
@@ -71,10 +107,13 @@ pub fn noncentral_chi2_sf_bounded(x: f64, df: u32, lambda: f64) -> (f64, f64) {
     }
     // downwards
     let mut j = mode - 1.0;
-    while j >= 0.0 {
+    for _ in 0..MAX_POISSON_TERMS {
+        if j < 0.0 {
+            break;
+        }
         let w = weight(j);
         mass += w;
-        sum += w * chi2_sf(x, df + 2 * j as u32);
+        sum += w * central_sf(x, df + 2.0 * j);
         if w < POISSON_TERM_CUTOFF {
             break;
         }
@@ -82,6 +121,38 @@ pub fn noncentral_chi2_sf_bounded(x: f64, df: u32, lambda: f64) -> (f64, f64) {
     }
     let truncation = (1.0 - mass).max(0.0);
     (sum.clamp(0.0, 1.0), truncation)
+}
+
+/// Sankaran's (1963) normal approximation of the noncentral chi-square's
+/// survival function, `P(X' > x) ≈ Φ(−z)` with `z` from the `h`-th power of
+/// `X' / (df + λ)`; its error shrinks like `1 / λ`. Used past
+/// [`MAX_EXACT_MU`], where the Poisson mixture would need ever more terms
+/// and each central term an incomplete gamma of ever larger order.
+fn sankaran_sf(x: f64, df: f64, lambda: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    let (k, l) = (df, lambda);
+    let h = 1.0 - 2.0 / 3.0 * (k + l) * (k + 3.0 * l) / ((k + 2.0 * l) * (k + 2.0 * l));
+    let p = (k + 2.0 * l) / ((k + l) * (k + l));
+    let m = (h - 1.0) * (1.0 - 3.0 * h);
+    let mean = 1.0 + h * p * (h - 1.0 - 0.5 * (2.0 - h) * m * p);
+    let sd = h * (2.0 * p).sqrt() * (1.0 + 0.5 * m * p);
+    let z = ((x / (k + l)).powf(h) - mean) / sd;
+    match Normal::new(0.0, 1.0) {
+        Ok(n) => n.sf(z).clamp(0.0, 1.0),
+        Err(_) => f64::NAN,
+    }
+}
+
+/// `P(X > x)` of a central chi-square with real degrees of freedom.
+fn central_sf(x: f64, df: f64) -> f64 {
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+    if x <= 0.0 {
+        return 1.0;
+    }
+    match ChiSquared::new(df) {
+        Ok(d) => d.sf(x),
+        Err(_) => f64::NAN,
+    }
 }
 
 /// Survival function of the noncentral chi-square (see the module docs for
@@ -122,14 +193,23 @@ pub fn power(n: u64, probs: &[f64], tolerance: f64, alpha: f64) -> f64 {
     )
 }
 
-/// The smallest number of requests at which [`power`] reaches `target`.
+/// The smallest number of requests at which [`power`] reaches `target`,
+/// saturating at `u64::MAX` when no countable number does (a tolerance so
+/// small that no run could show it). Bounded time for any input.
 pub fn required_n(probs: &[f64], tolerance: f64, alpha: f64, target: f64) -> u64 {
     let df = (probs.len() - 1) as u32;
     let crit = chi2_critical(alpha, df);
     let per_request = noncentrality_per_request(probs, tolerance);
+    // NaN-safe: a NaN per-request noncentrality or target lands here too.
+    if per_request.is_nan() || per_request <= 0.0 || target.is_nan() || target >= 1.0 {
+        return u64::MAX;
+    }
     // Solve for the noncentrality, which the power increases with.
-    let mut hi = 1.0;
-    while noncentral_chi2_sf(crit, df, hi) < target {
+    let mut hi: f64 = 1.0;
+    for _ in 0..1100 {
+        if noncentral_chi2_sf(crit, df, hi) >= target {
+            break;
+        }
         hi *= 2.0;
     }
     let mut lo = 0.0;
@@ -144,10 +224,18 @@ pub fn required_n(probs: &[f64], tolerance: f64, alpha: f64, target: f64) -> u64
             break;
         }
     }
-    let mut n = (hi / per_request).ceil() as u64;
-    // Rounding in the bisection: step up until the target is met.
-    while power(n, probs, tolerance, alpha) < target {
-        n += 1;
+    let n = (hi / per_request).ceil();
+    if n.is_nan() || n >= u64::MAX as f64 {
+        return u64::MAX;
+    }
+    let mut n = n as u64;
+    // Rounding in the bisection: step up until the target is met (a few
+    // steps at most; the bisection is accurate to 1e-9 relative).
+    for _ in 0..64 {
+        if power(n, probs, tolerance, alpha) >= target {
+            break;
+        }
+        n = n.saturating_add((n / 1_000_000_000).max(1));
     }
     n
 }
@@ -156,5 +244,7 @@ pub fn required_n(probs: &[f64], tolerance: f64, alpha: f64, target: f64) -> u64
 /// get nothing would have been seen at least once with probability `target`:
 /// `⌈ln(1 − target) / ln(1 − tolerance)⌉`.
 pub fn required_n_for_leak(tolerance: f64, target: f64) -> u64 {
-    ((1.0 - target).ln() / (1.0 - tolerance).ln()).ceil() as u64
+    // `as` saturates: a tolerance too small to show in a countable run gives
+    // u64::MAX, never a wrapped number.
+    ((1.0 - target).ln() / (-tolerance).ln_1p()).ceil() as u64
 }

@@ -30,6 +30,19 @@ pub fn read_merged(paths: &[PathBuf]) -> Result<Report, InputError> {
     }
 }
 
+/// The error for a label the report has no target for.
+pub fn unknown_target(report: &Report, label: &str) -> InputError {
+    InputError::UnknownTarget {
+        label: label.to_owned(),
+        known: report
+            .targets
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
 /// Requests per target (`requests` = ok + failed responses: a 5xx was still
 /// routed there) and the per-path breakdown.
 pub fn counts(report: &Report) -> Counts {

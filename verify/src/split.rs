@@ -37,6 +37,10 @@ use crate::power;
 /// Smallest expected count for which the chi-square approximation is used.
 pub const MIN_EXPECTED_FOR_CHI_SQUARE: f64 = 5.0;
 
+/// Most Monte Carlo draws `--mc-draws` accepts, so the test answers in
+/// seconds whatever is asked.
+pub const MAX_MC_DRAWS: u32 = 10_000_000;
+
 /// Lower-tail probability (continuity corrected) below which counts are
 /// called near-perfect.
 pub const NEAR_PERFECT_LOWER_TAIL: f64 = 0.01;
@@ -194,11 +198,11 @@ impl SplitOptions {
                 reason: "must be between 0 and 1, exclusive",
             });
         }
-        if self.mc_draws == 0 {
+        if self.mc_draws == 0 || self.mc_draws > MAX_MC_DRAWS {
             return Err(InputError::BadOption {
                 name: "mc-draws",
-                value: 0.0,
-                reason: "must be at least 1",
+                value: f64::from(self.mc_draws),
+                reason: "must be between 1 and 10000000 (the Monte Carlo error is at most 0.5/sqrt(draws); 10 million draws make it 1.6e-4 and take seconds)",
             });
         }
         Ok(())
@@ -370,6 +374,7 @@ pub fn judge_with(
     unit: Unit,
 ) -> Result<SplitReport, InputError> {
     options.validate()?;
+    counts.check()?;
     let tolerance = options.tolerance_pp / 100.0;
     let mut notes = Vec::new();
     let mut leaks = Vec::new();

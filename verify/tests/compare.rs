@@ -105,3 +105,53 @@ fn healthy_canaries_rarely_fail() {
         .count();
     assert!(fails <= 6, "{fails} of 100 healthy canaries failed");
 }
+
+/// Thresholds that would let anything through are refused before any
+/// report is read: a NaN compares false with every number, and a side of
+/// zero requests says nothing.
+#[test]
+fn thresholds_that_let_anything_pass_are_input_errors() {
+    let mut s = stable_canary(6);
+    s.http_5xx = vec![("canary".into(), 0.2)];
+    s.slowdown = vec![("canary".into(), 3.0)];
+    let (code, v) = compare(&s, &[]);
+    assert_eq!((code, v["verdict"].as_str()), (1, Some("FAIL")), "{v:#}");
+    for bad in [
+        &["--max-error-increase", "NaN"][..],
+        &["--max-latency-increase", "NaN"],
+        &["--max-error-increase", "inf"],
+        &["--max-latency-increase=-1"],
+        &["--min-requests", "0"],
+        &["--alpha", "NaN"],
+    ] {
+        let (code, v) = compare(&s, bad);
+        assert_eq!((code, &v), (65, &serde_json::Value::Null), "{bad:?}");
+    }
+}
+
+/// Fisher's one-sided test answers at once for counts of any size (the
+/// exact sum stops where its terms vanish; past a standard deviation of
+/// 10^4 the normal approximation answers) and agrees with the exact sum
+/// where both apply.
+#[test]
+fn fisher_answers_for_any_counts() {
+    use verify::compare::fisher_one_sided;
+    // References, exact in rational arithmetic:
+    //   python3 -c "from math import comb; from fractions import Fraction as F;
+    //     M,K,N,k = 200000,150,100000,60;
+    //     print(float(F(sum(comb(K,i)*comb(M-K,N-i) for i in range(k,K+1)), comb(M,N))))"
+    // gives 0.994454250365235; with M,K,N,k = 20000,150,10000,90: 0.008588603234681502.
+    let p = fisher_one_sided(90, 100_000, 60, 100_000);
+    assert!((p - 0.994_454_250_365_235).abs() < 1e-9, "{p}");
+    let p = fisher_one_sided(60, 10_000, 90, 10_000);
+    assert!((p - 0.008_588_603_234_681_502).abs() < 1e-9, "{p}");
+    // Huge counts: a real increase is still found, and no increase is not.
+    let big = 1u64 << 50;
+    assert!(fisher_one_sided(big / 100, big, big / 90, big) < 1e-12);
+    assert!(fisher_one_sided(big / 100, big, big / 100, big) > 0.4);
+    // Sums that overflow say nothing (judge_compare refuses them first).
+    assert_eq!(
+        fisher_one_sided(u64::MAX, u64::MAX, u64::MAX, u64::MAX),
+        1.0
+    );
+}

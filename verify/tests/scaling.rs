@@ -234,3 +234,21 @@ fn command_line_json_text_and_exit_codes() {
         .assert()
         .code(66);
 }
+
+/// A label the report does not have is an input error, as in `compare`:
+/// judging a target that never served is no verdict at all.
+#[test]
+fn an_unknown_target_is_an_input_error() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = write(dir.path(), "scaling.json", &report());
+    verify()
+        .arg("scaling")
+        .arg(&path)
+        .args(["--target", "nope", "--expect", "scale-out"])
+        .assert()
+        .code(65)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "no target \"nope\" in the report (its targets: ecs)",
+        ));
+}

@@ -9,6 +9,10 @@
 //!   stats.binomtest(k, n, p).pvalue                 (two-sided)
 //!   stats.chi2.isf(0.001, df)                       (critical values)
 //!   stats.ncx2.sf(x, df, nc)                        (noncentral survival)
+//!   stats.ncx2.sf(2e5, 1, 199900)   -> 0.45548410422368496  (summed: mu below 1e5)
+//!   stats.ncx2.sf(2e5, 1, 200100)   -> 0.5445048144747384   (Sankaran past 1e5)
+//!   stats.ncx2.sf(2.01e5, 1, 200100) -> 0.15748442083289396
+//!   stats.ncx2.sf(5e6, 4, 5e6)      -> 0.5002676186062884
 
 use verify::chisq::{chi2_critical, chi2_sf, pearson};
 use verify::exact::{binomial_two_sided, monte_carlo};
@@ -209,4 +213,47 @@ fn wilson_intervals() {
     let single = wilson(1042, 10_000, 0.001);
     assert!(sim[0].high - sim[0].low > single.high - single.low);
     close(z_two_sided(0.05), 1.959_963_984_540_054, 1e-9);
+}
+
+/// Any noncentrality answers at once: the degrees of freedom of the
+/// Poisson terms never overflow (a huge lambda used to wrap them and loop
+/// for minutes), the sum is capped, and past half a noncentrality of 1e5
+/// Sankaran's approximation answers, within 1e-4 of scipy on both sides of
+/// the switch.
+#[test]
+fn noncentral_chi_square_answers_for_any_noncentrality() {
+    for lambda in [1e3, 1e6, 1.7e10, 3.7e19, 1e300, f64::MAX, f64::INFINITY] {
+        let (p, err) = noncentral_chi2_sf_bounded(10.83, 1, lambda);
+        assert_eq!(p, 1.0, "lambda {lambda:e}");
+        assert!(err <= 1e-5, "lambda {lambda:e}: {err:e}");
+    }
+    for (x, df, lambda, reference) in [
+        (2e5, 1, 199_900.0, 0.455_484_104_223_684_96),
+        (2e5, 1, 200_100.0, 0.544_504_814_474_738_4),
+        (2.01e5, 1, 200_100.0, 0.157_484_420_832_893_96),
+        (5e6, 4, 5e6, 0.500_267_618_606_288_4),
+    ] {
+        let p = noncentral_chi2_sf(x, df, lambda);
+        assert!(
+            (p - reference).abs() < 1e-4,
+            "{x} {df} {lambda}: {p} vs {reference}"
+        );
+    }
+    // Far past anything a test asks: still a probability, at once.
+    let p = noncentral_chi2_sf(1e12 + 1.0, 1, 1e12);
+    assert!((0.0..=1.0).contains(&p), "{p}");
+    assert!(noncentral_chi2_sf(f64::NAN, 1, 10.0).is_nan());
+}
+
+/// A tolerance too small for any run saturates instead of wrapping: the
+/// sample size for power used to wrap u64 and never return (`--tolerance
+/// 1e-8`), and the leak sample size was 0 for a tolerance below 1e-16 (`1 -
+/// t` rounds to 1), so zero requests PASSed.
+#[test]
+fn sample_sizes_saturate_for_tiny_tolerances() {
+    assert_eq!(required_n(&[0.1, 0.9], 1e-10, 0.001, 0.8), u64::MAX);
+    assert!(required_n(&[0.1, 0.9], 1e-4, 0.001, 0.8) > 10_000_000);
+    let n = required_n_for_leak(1e-17, 0.8);
+    assert!(n > 10u64.pow(16), "{n}");
+    assert_eq!(required_n_for_leak(1e-300, 0.8), u64::MAX);
 }

@@ -124,7 +124,7 @@ fn pairs(items: &[String], what: &str) -> anyhow::Result<Vec<(String, String)>> 
         .map(|s| {
             s.split_once('=')
                 .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-                .with_context(|| format!("{what} `{s}` is not LABEL=VALUE"))
+                .with_context(|| format!("{what} {s:?} is not LABEL=VALUE"))
         })
         .collect()
 }

@@ -72,9 +72,11 @@ pub struct RouterSpec {
 pub enum RenderError {
     #[error("the policy names target `{0}`, but no servers were given for it")]
     NoServers(String),
-    #[error("label `{0}` cannot be used in an HAProxy backend name")]
+    #[error(
+        "label {0:?} cannot be used in an HAProxy backend name: use letters, digits, '-', '_' or '.'"
+    )]
     BadLabel(String),
-    #[error("servers for label `{0}` were given more than once")]
+    #[error("servers for label {0:?} were given more than once")]
     DuplicateGroup(String),
     #[error(transparent)]
     Invalid(#[from] Invalid),

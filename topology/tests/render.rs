@@ -49,6 +49,12 @@ fn a_newline_in_servers_cannot_add_a_server() {
         a.servers[0] = "ecs=127.0.0.1:3001 backup\n  server evil 10.0.0.1:80".into();
     });
     assert!(e.contains("servers of `ecs`: address"), "{e}");
+    let e = refused(|a| a.servers[0] = "ecs\n  server evil=127.0.0.1:3001".into());
+    assert!(
+        e.contains("cannot be used in an HAProxy backend name"),
+        "{e}"
+    );
+    refused(|a| a.servers[0] = "ecs 127.0.0.1:3001\nx".into());
     for bad in ["ecs=127.0.0.1", "ecs=", "ecs=127.0.0.1:3001,", "ecs=a b:1"] {
         refused(|a| a.servers[0] = bad.into());
     }

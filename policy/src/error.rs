@@ -142,6 +142,44 @@ pub enum PolicyError {
         /// The character.
         found: char,
     },
+    /// A path rule with an empty segment (`//`): clients and proxies
+    /// collapse or reject such paths, so the rule would not match what it
+    /// seems to.
+    #[error("{at}: path {path:?} has an empty segment ('//')")]
+    PathEmptySegment {
+        /// Where.
+        at: String,
+        /// The path.
+        path: String,
+    },
+    /// A path rule with a `.` or `..` segment: clients and proxies resolve
+    /// those before the path reaches a rule, so the rule could never match.
+    #[error(
+        "{at}: path {path:?} has a {segment:?} segment; '.' and '..' are resolved before routing, so the rule could never match"
+    )]
+    PathDotSegment {
+        /// Where.
+        at: String,
+        /// The path.
+        path: String,
+        /// The segment, `.` or `..`.
+        segment: String,
+    },
+    /// A path rule that can never match: an earlier rule matches its path
+    /// and everything below it, and the first match wins.
+    #[error(
+        "{at}: path {path:?} can never match: path_rules[{by}] ({by_path:?}) comes first and matches it and everything below it"
+    )]
+    ShadowedPath {
+        /// Where.
+        at: String,
+        /// The path.
+        path: String,
+        /// Index of the earlier rule that matches first.
+        by: usize,
+        /// That rule's path.
+        by_path: String,
+    },
     /// Two path rules for the same path.
     #[error("{at}: path {path:?} already has a rule at path_rules[{first}]")]
     DuplicatePath {

@@ -42,6 +42,17 @@ impl PathRule {
 
 const FORBIDDEN: &[char] = &['?', '#', '*', ' ', '\t', '\n', '\r'];
 
+/// A character no path (rule or base) may contain: the ones above, any
+/// other whitespace and any control character.
+fn forbidden(c: char) -> bool {
+    FORBIDDEN.contains(&c) || c.is_whitespace() || c.is_control()
+}
+
+/// The first `.` or `..` segment of a `/`-separated path, if any.
+fn dot_segment(path: &str) -> Option<&str> {
+    path.split('/').find(|s| matches!(*s, "." | ".."))
+}
+
 pub(crate) fn validate_rule_path(path: &str, at: &str) -> Result<(), PolicyError> {
     if !path.starts_with('/') {
         return Err(PolicyError::PathNotAbsolute {
@@ -49,11 +60,24 @@ pub(crate) fn validate_rule_path(path: &str, at: &str) -> Result<(), PolicyError
             path: path.to_owned(),
         });
     }
-    if let Some(found) = path.chars().find(|c| FORBIDDEN.contains(c)) {
+    if let Some(found) = path.chars().find(|&c| forbidden(c)) {
         return Err(PolicyError::PathInvalidChar {
             at: at.to_owned(),
             path: path.to_owned(),
             found,
+        });
+    }
+    if path.contains("//") {
+        return Err(PolicyError::PathEmptySegment {
+            at: at.to_owned(),
+            path: path.to_owned(),
+        });
+    }
+    if let Some(segment) = dot_segment(path) {
+        return Err(PolicyError::PathDotSegment {
+            at: at.to_owned(),
+            path: path.to_owned(),
+            segment: segment.to_owned(),
         });
     }
     Ok(())
@@ -72,9 +96,14 @@ pub(crate) fn normalize_base_path(value: &str) -> Result<Option<String>, PolicyE
     if trimmed.split('/').any(str::is_empty) {
         return Err(invalid("empty path segment ('//')"));
     }
-    if trimmed.chars().any(|c| FORBIDDEN.contains(&c)) {
+    if trimmed.chars().any(forbidden) {
         return Err(invalid(
-            "only path segments are allowed: no '?', '#', '*' or whitespace",
+            "only path segments are allowed: no '?', '#', '*', whitespace or control characters",
+        ));
+    }
+    if dot_segment(trimmed).is_some() {
+        return Err(invalid(
+            "'.' and '..' segments are not allowed (a request path never keeps them)",
         ));
     }
     Ok(Some(trimmed.to_owned()))

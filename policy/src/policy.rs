@@ -158,6 +158,18 @@ impl Policy {
                     first,
                 });
             }
+            if let Some((by, earlier)) = path_rules
+                .iter()
+                .enumerate()
+                .find(|(_, r)| r.matches(rule.path.trim_end_matches('/')))
+            {
+                return Err(PolicyError::ShadowedPath {
+                    at: format!("{at}.path"),
+                    path: rule.path,
+                    by,
+                    by_path: earlier.path.clone(),
+                });
+            }
             path_rules.push(PathRule {
                 path: rule.path,
                 target: rule.target,

@@ -426,3 +426,99 @@ fn error_rollout_hold() {
         );
     }
 }
+
+#[test]
+fn error_rule_path_empty_segment() {
+    for p in ["//a", "/a//b", "/a//", "//"] {
+        let e = err(&with(
+            r#"{"a": 1}"#,
+            &format!(r#", "path_rules": [{{"path": "{p}", "target": "a"}}]"#),
+        ));
+        assert!(
+            matches!(e, PolicyError::PathEmptySegment { ref at, .. } if at == "path_rules[0].path"),
+            "{p}: {e:?}"
+        );
+    }
+}
+
+#[test]
+fn error_rule_path_dot_segment() {
+    for (p, seg) in [
+        ("/../a", ".."),
+        ("/./a", "."),
+        ("/a/..", ".."),
+        ("/a/./b", "."),
+        ("/..", ".."),
+    ] {
+        let e = err(&with(
+            r#"{"a": 1}"#,
+            &format!(r#", "path_rules": [{{"path": "{p}", "target": "a"}}]"#),
+        ));
+        assert!(
+            matches!(e, PolicyError::PathDotSegment { ref segment, .. } if segment == seg),
+            "{p}: {e:?}"
+        );
+        assert!(e.to_string().contains("never match"), "{e}");
+    }
+    // Dots inside a segment are ordinary characters.
+    parse(&with(
+        r#"{"a": 1}"#,
+        r#", "path_rules": [{"path": "/a.b/..c/.d", "target": "a"}]"#,
+    ))
+    .expect("dots inside segments are fine");
+}
+
+#[test]
+fn error_rule_path_control_character() {
+    for p in [r"/a\u000bb", r"/a\u0000", r"/a\u007f", r"/a\u00a0b"] {
+        let e = err(&with(
+            r#"{"a": 1}"#,
+            &format!(r#", "path_rules": [{{"path": "{p}", "target": "a"}}]"#),
+        ));
+        assert!(
+            matches!(e, PolicyError::PathInvalidChar { .. }),
+            "{p}: {e:?}"
+        );
+    }
+}
+
+#[test]
+fn error_shadowed_rule() {
+    for (first, second) in [("/a/", "/a"), ("/a", "/a/"), ("/a", "/a/b"), ("/", "/x")] {
+        let e = err(&with(
+            r#"{"a": 1, "b": 1}"#,
+            &format!(
+                r#", "path_rules": [{{"path": "{first}", "target": "a"}}, {{"path": "{second}", "target": "b"}}]"#
+            ),
+        ));
+        assert!(
+            matches!(e, PolicyError::ShadowedPath { by: 0, ref at, ref by_path, .. }
+                if at == "path_rules[1].path" && by_path == first),
+            "{first} then {second}: {e:?}"
+        );
+        assert!(e.to_string().contains("can never match"), "{e}");
+    }
+    // A narrower rule first, a sibling sharing a prefix: both can match.
+    for (first, second) in [("/a/b", "/a"), ("/a", "/ab"), ("/ab", "/a")] {
+        parse(&with(
+            r#"{"a": 1, "b": 1}"#,
+            &format!(
+                r#", "path_rules": [{{"path": "{first}", "target": "a"}}, {{"path": "{second}", "target": "b"}}]"#
+            ),
+        ))
+        .unwrap_or_else(|e| panic!("{first} then {second}: {e}"));
+    }
+}
+
+#[test]
+fn error_base_path_dot_segments() {
+    for b in ["..", ".", "dev/..", "../dev", "/dev/./x/", r"dev\u0007"] {
+        let e = err(&with(r#"{"a": 1}"#, &format!(r#", "base_path": "{b}""#)));
+        assert!(
+            matches!(e, PolicyError::InvalidBasePath { .. }),
+            "{b}: {e:?}"
+        );
+    }
+    let p = parse(&with(r#"{"a": 1}"#, r#", "base_path": "v1.2/.well""#)).expect("dots inside");
+    assert_eq!(p.base_path(), Some("v1.2/.well"));
+}

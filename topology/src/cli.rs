@@ -53,6 +53,11 @@ pub struct RenderArgs {
     /// Where HAProxy creates its runtime API socket.
     #[arg(long, default_value = "/var/run/haproxy/admin.sock")]
     pub socket: PathBuf,
+    /// Let `--socket` be a TCP address (`ipv4@IP:PORT`). The runtime API
+    /// has admin level (it changes weights and servers): without this flag
+    /// only a Unix socket path is accepted.
+    #[arg(long)]
+    pub allow_tcp_runtime_api: bool,
     /// DNS server for re-resolving server names (Docker: 127.0.0.11:53).
     #[arg(long)]
     pub resolver: Option<String>,
@@ -119,7 +124,7 @@ fn pairs(items: &[String], what: &str) -> anyhow::Result<Vec<(String, String)>> 
         .map(|s| {
             s.split_once('=')
                 .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-                .with_context(|| format!("{what} `{s}` is not LABEL=VALUE"))
+                .with_context(|| format!("{what} {s:?} is not LABEL=VALUE"))
         })
         .collect()
 }
@@ -165,7 +170,14 @@ pub fn render(args: &RenderArgs) -> anyhow::Result<()> {
     let policy = Policy::load(&args.policy)?;
     let prefixes: BTreeMap<String, String> =
         pairs(&args.prefixes, "--prefix")?.into_iter().collect();
-    let groups = pairs(&args.servers, "--servers")?
+    let servers = pairs(&args.servers, "--servers")?;
+    if let Some(unknown) = prefixes
+        .keys()
+        .find(|k| !servers.iter().any(|(label, _)| label == *k))
+    {
+        anyhow::bail!("--prefix {unknown:?}: no --servers were given for that label");
+    }
+    let groups = servers
         .into_iter()
         .map(|(label, addrs)| Group {
             servers: addrs
@@ -184,6 +196,7 @@ pub fn render(args: &RenderArgs) -> anyhow::Result<()> {
     spec.weights_map = args.weights_map.clone();
     spec.stats_socket = args.socket.clone();
     spec.resolver = args.resolver.clone();
+    spec.allow_tcp_runtime_api = args.allow_tcp_runtime_api;
     std::fs::create_dir_all(&args.out_dir)?;
     std::fs::write(args.out_dir.join("haproxy.cfg"), spec.render()?)?;
     std::fs::write(

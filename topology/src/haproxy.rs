@@ -22,6 +22,8 @@ use std::path::{Path, PathBuf};
 use weighbridge_policy::Policy;
 use weighbridge_policy::alb::{ForwardTarget, ListenerRule, alb_listener_rules};
 
+use crate::validate::{self, Invalid};
+
 /// Name of the stickiness cookie (the router's `AWSALBTG`).
 pub const STICKY_COOKIE: &str = "wb_tg";
 /// The draw is `rand(DRAW_RANGE)` scaled to the total weight.
@@ -61,14 +63,23 @@ pub struct RouterSpec {
     /// `127.0.0.11:53`), so the router starts before its targets exist and
     /// follows them when they are recreated.
     pub resolver: Option<String>,
+    /// Whether `stats_socket` may be a TCP address (`ipv4@IP:PORT`): the
+    /// runtime API has admin level, so only when asked for explicitly.
+    pub allow_tcp_runtime_api: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     #[error("the policy names target `{0}`, but no servers were given for it")]
     NoServers(String),
-    #[error("label `{0}` cannot be used in an HAProxy backend name")]
+    #[error(
+        "label {0:?} cannot be used in an HAProxy backend name: use letters, digits, '-', '_' or '.'"
+    )]
     BadLabel(String),
+    #[error("servers for label {0:?} were given more than once")]
+    DuplicateGroup(String),
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
 }
 
 impl RouterSpec {
@@ -87,6 +98,7 @@ impl RouterSpec {
             groups,
             check_interval_ms: 500,
             resolver: None,
+            allow_tcp_runtime_api: false,
         })
     }
 
@@ -120,6 +132,7 @@ impl RouterSpec {
                 }
             }
         }
+        self.validate()?;
         let mut c = String::new();
         self.global(&mut c);
         if let Some(ns) = &self.resolver {
@@ -133,6 +146,58 @@ impl RouterSpec {
             self.backend(&mut c, g);
         }
         Ok(c)
+    }
+
+    /// Every value the configuration is written from: see [`validate`].
+    fn validate(&self) -> Result<(), RenderError> {
+        for (i, g) in self.groups.iter().enumerate() {
+            if self.groups[..i].iter().any(|h| h.label == g.label) {
+                return Err(RenderError::DuplicateGroup(g.label.clone()));
+            }
+            let what = format!("servers of `{}`", g.label);
+            if g.servers.is_empty() {
+                return Err(RenderError::NoServers(g.label.clone()));
+            }
+            for (j, s) in g.servers.iter().enumerate() {
+                validate::name(&format!("{what}: server name"), &s.name)?;
+                if g.servers[..j].iter().any(|t| t.name == s.name) {
+                    return Err(Invalid {
+                        what: format!("{what}: server name"),
+                        value: s.name.clone(),
+                        reason: "used twice in one group".to_owned(),
+                    }
+                    .into());
+                }
+                validate::address(&format!("{what}: address"), &s.address)?;
+            }
+            if let Some(prefix) = &g.path_prefix {
+                validate::path_prefix(&format!("path prefix of `{}`", g.label), prefix)?;
+            }
+        }
+        for r in &self.rules {
+            validate::name("listener rule name", &r.name)?;
+            for f in &r.forward {
+                validate::name("listener rule target", &f.target)?;
+            }
+            for p in &r.path_patterns {
+                let path = match p.strip_suffix("/*") {
+                    Some("") => "/",
+                    Some(prefix) => prefix,
+                    None => p,
+                };
+                validate::route_path(&format!("path of listener rule {}", r.name), path)?;
+            }
+        }
+        validate::runtime_socket(
+            "runtime API socket",
+            &self.stats_socket,
+            self.allow_tcp_runtime_api,
+        )?;
+        validate::file_path("weights map", &self.weights_map)?;
+        if let Some(ns) = &self.resolver {
+            validate::resolver("resolver", ns)?;
+        }
+        Ok(())
     }
 
     fn global(&self, c: &mut String) {

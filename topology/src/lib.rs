@@ -10,3 +10,4 @@ pub mod lambda;
 pub mod local;
 pub mod process;
 pub mod runtime;
+pub mod validate;

@@ -22,6 +22,8 @@ pub enum RuntimeError {
     Io(PathBuf, std::io::Error),
     #[error("HAProxy refused `{command}`: {answer}")]
     Refused { command: String, answer: String },
+    #[error(transparent)]
+    Invalid(#[from] crate::validate::Invalid),
 }
 
 impl RuntimeApi {
@@ -71,6 +73,10 @@ impl RuntimeApi {
     /// Adds a server to a target group and puts it in rotation (after its
     /// health check passes, as a newly registered ALB target).
     pub fn add_server(&self, label: &str, name: &str, address: &str) -> Result<(), RuntimeError> {
+        // One line per command: nothing here may carry a second one.
+        crate::validate::name("add server: label", label)?;
+        crate::validate::name("add server: server name", name)?;
+        crate::validate::address("add server: address", address)?;
         self.command(&format!("add server tg_{label}/{name} {address} check"))?;
         self.command(&format!("enable health tg_{label}/{name}"))?;
         self.command(&format!("enable server tg_{label}/{name}"))?;
@@ -79,6 +85,7 @@ impl RuntimeApi {
 
     /// `show servers state` for one group: the servers and their states.
     pub fn servers(&self, label: &str) -> Result<String, RuntimeError> {
+        crate::validate::name("show servers state: label", label)?;
         self.command(&format!("show servers state tg_{label}"))
     }
 }

@@ -31,6 +31,7 @@ fn render_into(out: &Path) {
         bind: "0.0.0.0:8080".parse().expect("addr"),
         weights_map: "/usr/local/etc/haproxy/weights.map".into(),
         socket: "/var/run/haproxy/admin.sock".into(),
+        allow_tcp_runtime_api: false,
         resolver: Some("127.0.0.11:53".into()),
         out_dir: out.to_owned(),
     };

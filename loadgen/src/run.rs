@@ -67,6 +67,10 @@ fn shape(args: &RunArgs) -> anyhow::Result<Shape> {
             })
         }
         (None, Some(Rate::Max), Some(duration)) => {
+            // As for the open loop: a closed loop of no time is not a run.
+            if duration.is_zero() {
+                bail!("--duration must be longer than 0");
+            }
             if args.connections == 0 {
                 bail!("--connections must be at least 1");
             }

@@ -154,7 +154,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "POINTER")]
     pub target_json_field: Option<String>,
 
-    /// Report file. Default: reports/loadgen-<UTC timestamp>.json.
+    /// Report file. Default: reports/loadgen-<UTC timestamp>.json. Checked
+    /// before any load: a symlink, directory, device or read-only file is
+    /// refused (exit 73). If writing fails at the end, the report goes to
+    /// $TMPDIR/loadgen-<run id>.json instead (printed; exit 74).
     #[arg(long, short, value_name = "FILE")]
     pub out: Option<PathBuf>,
 

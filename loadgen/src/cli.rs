@@ -150,7 +150,9 @@ pub struct RunArgs {
     pub instance_header: http::HeaderName,
 
     /// For targets that do not send the header: a JSON pointer into the
-    /// response body giving the target, e.g. `/backend`.
+    /// response body giving the target, e.g. `/backend`. Only the first
+    /// 64 KiB of a body are kept for this; a longer body is read to its end
+    /// but names no target (`unknown`).
     #[arg(long, value_name = "POINTER")]
     pub target_json_field: Option<String>,
 

@@ -145,7 +145,9 @@ pub struct RunArgs {
     #[arg(long, default_value = "x-served-by", value_name = "NAME")]
     pub target_header: http::HeaderName,
 
-    /// Response header naming the instance that served the request.
+    /// Response header naming the instance that served the request. At most
+    /// 1000 distinct instances are kept (then `overflow:<target>`); values
+    /// and target labels over 256 bytes are shortened with a hash.
     #[arg(long, default_value = "x-backend-host", value_name = "NAME")]
     pub instance_header: http::HeaderName,
 

@@ -61,3 +61,50 @@ fn unwritable_out_is_refused_before_any_load() {
     names.sort();
     assert_eq!(names, ["link.json", "readonly.json", "target.json"]);
 }
+
+/// `--out` was fine at the start, but its directory is gone by the end: the
+/// report goes to $TMPDIR/loadgen-<run id>.json, named on stderr, exit 74.
+/// The directory is removed when the test's 127.0.0.1 listener gets the
+/// first connection, so load has started.
+#[test]
+fn report_that_cannot_be_written_at_the_end_goes_to_a_fallback() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tmp = tempfile::tempdir().expect("tmpdir");
+    let gone = dir.path().join("gone");
+    fs::create_dir(&gone).expect("mkdir");
+    let out = gone.join("r.json");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/", listener.local_addr().expect("addr"));
+    let remove = gone.clone();
+    std::thread::spawn(move || {
+        let mut first = true;
+        // Each connection is dropped at once: connect failures, counted.
+        while let Ok(conn) = listener.accept() {
+            drop(conn);
+            if first {
+                fs::remove_dir_all(&remove).expect("remove --out's directory");
+                first = false;
+            }
+        }
+    });
+    let output = Command::new(env!("CARGO_BIN_EXE_loadgen"))
+        .args(["--url", &url, "--rps", "20", "--duration", "1s", "--quiet"])
+        .args(["--timeout", "1s"])
+        .arg("--out")
+        .arg(&out)
+        .env("TMPDIR", tmp.path())
+        .output()
+        .expect("run loadgen");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(74), "{err}");
+    let files: Vec<_> = fs::read_dir(tmp.path())
+        .expect("tmpdir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(err.contains(&files[0].display().to_string()), "{err}");
+    let r = weighbridge_report::Report::read(&files[0]).expect("the run is kept");
+    let t = &r.totals;
+    assert_eq!(t.scheduled, 20);
+    assert_eq!(t.scheduled, t.ok + t.failed + t.dropped, "{t:?}");
+}

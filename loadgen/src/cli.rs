@@ -88,12 +88,13 @@ pub struct RunArgs {
     #[arg(long, value_name = "N|max", value_parser = parse_rate, conflicts_with = "stages")]
     pub rps: Option<Rate>,
 
-    /// How long to run at --rps.
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, conflicts_with = "stages")]
+    /// How long to run at --rps: more than 0, at most 24h.
+    #[arg(long, value_name = "DURATION", value_parser = parse_run_duration, conflicts_with = "stages")]
     pub duration: Option<Duration>,
 
     /// Ramp the rate: `DURATION:RPS,...`, each stage going linearly from the
-    /// previous rate to its own, e.g. `30s:50,2m:200,1m:200,30s:0`.
+    /// previous rate to its own, e.g. `30s:50,2m:200,1m:200,30s:0`. The
+    /// stages add up to at most 24h.
     #[arg(long, value_name = "DURATION:RPS,...", value_parser = parse_stages)]
     pub stages: Option<Stages>,
 
@@ -144,16 +145,23 @@ pub struct RunArgs {
     #[arg(long, default_value = "x-served-by", value_name = "NAME")]
     pub target_header: http::HeaderName,
 
-    /// Response header naming the instance that served the request.
+    /// Response header naming the instance that served the request. At most
+    /// 1000 distinct instances are kept (then `overflow:<target>`); values
+    /// and target labels over 256 bytes are shortened with a hash.
     #[arg(long, default_value = "x-backend-host", value_name = "NAME")]
     pub instance_header: http::HeaderName,
 
     /// For targets that do not send the header: a JSON pointer into the
-    /// response body giving the target, e.g. `/backend`.
+    /// response body giving the target, e.g. `/backend`. Only the first
+    /// 64 KiB of a body are kept for this; a longer body is read to its end
+    /// but names no target (`unknown`).
     #[arg(long, value_name = "POINTER")]
     pub target_json_field: Option<String>,
 
-    /// Report file. Default: reports/loadgen-<UTC timestamp>.json.
+    /// Report file. Default: reports/loadgen-<UTC timestamp>.json. Checked
+    /// before any load: a symlink, directory, device or read-only file is
+    /// refused (exit 73). If writing fails at the end, the report goes to
+    /// $TMPDIR/loadgen-<run id>.json instead (printed; exit 74).
     #[arg(long, short, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
@@ -164,6 +172,26 @@ pub struct RunArgs {
     /// No progress and no summary (for CI); the report is still written.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// The longest run loadgen accepts (`--duration`, or all `--stages`
+/// together): 24 hours. Longer runs are better split; and a duration beyond
+/// what the schedule's float seconds can hold would otherwise panic.
+pub const MAX_RUN: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A `--duration`: more than 0 (both loops), at most [`MAX_RUN`].
+pub fn parse_run_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("`{s}`: {e}"))?;
+    if d.is_zero() {
+        return Err("the duration must be longer than 0".to_owned());
+    }
+    if d > MAX_RUN {
+        return Err(format!(
+            "`{s}` is longer than the maximum run of {}",
+            humantime::format_duration(MAX_RUN)
+        ));
+    }
+    Ok(d)
 }
 
 fn parse_rate(s: &str) -> Result<Rate, String> {
@@ -185,7 +213,8 @@ fn parse_rate(s: &str) -> Result<Rate, String> {
 pub struct Stages(pub Vec<Stage>);
 
 pub fn parse_stages(s: &str) -> Result<Stages, String> {
-    s.split(',')
+    let stages = s
+        .split(',')
         .map(|part| {
             let (d, r) = part
                 .trim()
@@ -200,10 +229,27 @@ pub fn parse_stages(s: &str) -> Result<Stages, String> {
             if !rps.is_finite() || rps < 0.0 {
                 return Err(format!("stage `{part}`: the rate must be 0 or more"));
             }
+            if duration > MAX_RUN {
+                return Err(format!(
+                    "stage `{part}` is longer than the maximum run of {}",
+                    humantime::format_duration(MAX_RUN)
+                ));
+            }
             Ok(Stage { duration, rps })
         })
-        .collect::<Result<Vec<_>, _>>()
-        .map(Stages)
+        .collect::<Result<Vec<_>, _>>()?;
+    // Each stage is at most MAX_RUN, so the sum cannot overflow before the
+    // check (a u64 of seconds holds far more than usize::MAX days).
+    let total = stages
+        .iter()
+        .try_fold(Duration::ZERO, |acc, s| acc.checked_add(s.duration));
+    match total {
+        Some(t) if t <= MAX_RUN => Ok(Stages(stages)),
+        _ => Err(format!(
+            "the stages add up to more than the maximum run of {}",
+            humantime::format_duration(MAX_RUN)
+        )),
+    }
 }
 
 pub fn parse_paths(s: &str) -> Result<Vec<(String, u32)>, String> {

@@ -90,6 +90,12 @@ impl Outcome {
     }
 }
 
+/// The most of a response body read into memory for `--target-json-field`:
+/// 64 KiB. The rest is still read (it is part of the latency) but not
+/// kept; a body whose JSON does not end within the cap names no target
+/// (`unknown`).
+pub const MAX_LABEL_BODY: usize = 64 * 1024;
+
 /// Where a response says who served it.
 #[derive(Debug, Clone)]
 pub struct Identify {
@@ -241,9 +247,21 @@ async fn read_response(
         let instance = header(&identify.instance_header);
         match (&target, &identify.target_json_field) {
             (None, Some(pointer)) => {
-                let bytes = body.collect().await.map_err(|_| Class::Other)?.to_bytes();
-                target = serde_json::from_slice::<serde_json::Value>(&bytes)
-                    .ok()
+                let mut bytes = Vec::new();
+                let mut whole = true;
+                while let Some(frame) = body.frame().await {
+                    let frame = frame.map_err(|_| Class::Other)?;
+                    if let Ok(data) = frame.into_data() {
+                        let room = MAX_LABEL_BODY - bytes.len();
+                        if data.len() > room {
+                            whole = false;
+                        }
+                        bytes.extend_from_slice(&data[..data.len().min(room)]);
+                    }
+                }
+                target = whole
+                    .then(|| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+                    .flatten()
                     .and_then(|v| {
                         v.pointer(pointer)
                             .and_then(|t| t.as_str().map(str::to_owned))

@@ -37,7 +37,10 @@ pub async fn main_with(cli: cli::Cli) -> ExitCode {
             Ok((_, true)) => ExitCode::from(run::EXIT_INTERRUPTED),
             Err(e) => {
                 eprintln!("loadgen: {e:#}");
-                ExitCode::FAILURE
+                match e.downcast_ref::<run::Fatal>() {
+                    Some(f) => ExitCode::from(f.code),
+                    None => ExitCode::FAILURE,
+                }
             }
         },
     }

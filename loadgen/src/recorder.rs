@@ -9,8 +9,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use weighbridge_report::{
-    Client, Failures, Histogram, Host, MAX_TARGETS, OVERFLOW_TARGET, SecondLatency, Target,
-    TargetRecorder, Totals,
+    Client, Failures, Histogram, Host, MAX_INSTANCES, MAX_LABEL_LEN, MAX_TARGETS,
+    OVERFLOW_INSTANCE_PREFIX, OVERFLOW_TARGET, SecondLatency, Target, TargetRecorder, Totals,
 };
 
 use crate::client::{Class, Outcome};
@@ -84,15 +84,45 @@ impl State {
     /// The outcome with its label, or [`OVERFLOW_TARGET`] when it is a new
     /// label and [`MAX_TARGETS`] have been seen: memory stays bounded, and
     /// the response is still counted.
+    ///
+    /// Instance ids likewise: at most [`MAX_INSTANCES`], then
+    /// `overflow:<target>`. Labels and ids longer than [`MAX_LABEL_LEN`]
+    /// bytes are shortened first ([`shorten`]).
     fn capped(&self, mut outcome: Outcome) -> Outcome {
+        outcome.target = outcome.target.map(shorten);
+        outcome.instance = outcome.instance.map(shorten);
         if let Some(t) = &outcome.target
             && self.targets.len() >= MAX_TARGETS
             && !self.targets.contains_key(t)
         {
             outcome.target = Some(OVERFLOW_TARGET.to_owned());
         }
+        if let (Some(i), Some(t)) = (&outcome.instance, &outcome.target)
+            && self.hosts.len() >= MAX_INSTANCES
+            && !self.hosts.contains_key(i)
+        {
+            outcome.instance = Some(format!("{OVERFLOW_INSTANCE_PREFIX}{t}"));
+        }
         outcome
     }
+}
+
+/// `value` if it is at most [`MAX_LABEL_LEN`] bytes, otherwise its first
+/// bytes (on a char boundary), `~` and the FNV-1a hash of the whole value
+/// in 16 hex digits: at most `MAX_LABEL_LEN` bytes, distinct for distinct
+/// values (up to hash collisions), the same in every worker.
+pub fn shorten(value: String) -> String {
+    if value.len() <= MAX_LABEL_LEN {
+        return value;
+    }
+    let hash = value.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    let mut keep = MAX_LABEL_LEN - 17;
+    while !value.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    format!("{}~{hash:016x}", &value[..keep])
 }
 
 /// A consistent view for the progress display.

@@ -25,6 +25,21 @@ use crate::selfwatch;
 /// Exit code when the run was stopped by a signal (the report is written).
 pub const EXIT_INTERRUPTED: u8 = 130;
 
+/// Exit code when `--out` cannot take a report; checked before any request
+/// is sent (EX_CANTCREAT).
+pub const EXIT_CANT_CREATE: u8 = 73;
+/// Exit code when the report could not be written to `--out` at the end and
+/// went to a fallback file instead, whose path is printed (EX_IOERR).
+pub const EXIT_FALLBACK: u8 = 74;
+
+/// An error with an exit code of its own.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Fatal {
+    pub code: u8,
+    pub message: String,
+}
+
 /// The load shape the flags describe.
 #[derive(Debug)]
 enum Shape {
@@ -67,6 +82,10 @@ fn shape(args: &RunArgs) -> anyhow::Result<Shape> {
             })
         }
         (None, Some(Rate::Max), Some(duration)) => {
+            // As for the open loop: a closed loop of no time is not a run.
+            if duration.is_zero() {
+                bail!("--duration must be longer than 0");
+            }
             if args.connections == 0 {
                 bail!("--connections must be at least 1");
             }
@@ -116,9 +135,16 @@ pub async fn run(args: RunArgs) -> anyhow::Result<(PathBuf, bool)> {
         Some(p) => p.clone(),
         None => default_out()?,
     };
+    // Before any load: a run whose report cannot be written is lost.
+    let cant_create = |message: String| Fatal {
+        code: EXIT_CANT_CREATE,
+        message: format!("{message}; no request was sent"),
+    };
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| cant_create(format!("cannot create {}: {e}", dir.display())))?;
     }
+    Report::check_destination(&out).map_err(|e| cant_create(e.to_string()))?;
 
     let virtual_clients = args.clients.unwrap_or(0) as usize;
     let tls = crate::client::tls_config()?;
@@ -226,9 +252,25 @@ pub async fn run(args: RunArgs) -> anyhow::Result<(PathBuf, bool)> {
         results,
         watch.mean_cpu(),
     );
-    report
-        .write_atomic(&out)
-        .with_context(|| format!("writing the report to {}", out.display()))?;
+    if let Err(e) = report.write_atomic(&out) {
+        // Keep the run: write it where a file can still go, and say where.
+        let fallback = std::env::temp_dir().join(format!(
+            "loadgen-{}.json",
+            report.runs.first().map_or("run", String::as_str)
+        ));
+        let message = match report.write_atomic(&fallback) {
+            Ok(()) => format!(
+                "{e}; the report was written to {} instead",
+                fallback.display()
+            ),
+            Err(e2) => format!("{e}; the fallback {e2} failed too, the run is lost"),
+        };
+        return Err(Fatal {
+            code: EXIT_FALLBACK,
+            message,
+        }
+        .into());
+    }
     if let Err(e) = report.validate() {
         bail!(
             "the report written to {} is inconsistent ({e}); this is a loadgen bug, please report it",

@@ -47,6 +47,17 @@ pub enum ReportError {
         /// What is wrong with it.
         source: ParseError,
     },
+    /// The path is not a place a report may be written: something other
+    /// than a regular writable file is there (a symlink, a directory, a
+    /// device, a read-only file), or its directory does not take new files.
+    /// Nothing was written, and whatever is at the path is untouched.
+    #[error("cannot write a report to {}: {reason}", path.display())]
+    Destination {
+        /// The path.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The file could not be written.
     #[error("cannot write report {}: {source}", path.display())]
     Write {
@@ -116,12 +127,69 @@ impl Report {
     ///
     /// Does not validate: a report that fails validation is still worth
     /// keeping for diagnosis, and every reader validates anyway.
+    ///
+    /// Refuses ([`ReportError::Destination`]) a path that
+    /// [`Report::check_destination`] refuses, so a symlink, a device or a
+    /// read-only file is never replaced by a regular file.
     pub fn write_atomic(&self, path: impl AsRef<Path>) -> Result<(), ReportError> {
         let path = path.as_ref();
+        Self::check_destination(path)?;
         self.write_atomic_inner(path)
             .map_err(|source| ReportError::Write {
                 path: path.to_owned(),
                 source,
+            })
+    }
+
+    /// Whether a report can be written to `path`, checked without writing
+    /// it (loadgen calls this before sending any load, so a run is not lost
+    /// to a bad `--out`): the path is absent or a regular file with a write
+    /// permission bit set (not a symlink, directory, device or read-only
+    /// file, which a rename would replace), and its directory exists and
+    /// takes a new file (a temporary file is created there and removed).
+    pub fn check_destination(path: impl AsRef<Path>) -> Result<(), ReportError> {
+        let path = path.as_ref();
+        let refuse = |reason: String| ReportError::Destination {
+            path: path.to_owned(),
+            reason,
+        };
+        match fs::symlink_metadata(path) {
+            Ok(meta) => {
+                let kind = meta.file_type();
+                if kind.is_symlink() {
+                    return Err(refuse(
+                        "it is a symbolic link (give its target instead)".into(),
+                    ));
+                }
+                if kind.is_dir() {
+                    return Err(refuse("it is a directory".into()));
+                }
+                if !kind.is_file() {
+                    return Err(refuse(
+                        "it is not a regular file (a device, a socket or a FIFO)".into(),
+                    ));
+                }
+                if meta.permissions().readonly() {
+                    return Err(refuse("it is a read-only file".into()));
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(refuse(e.to_string())),
+        }
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        tempfile::Builder::new()
+            .prefix(".report-")
+            .suffix(".json.check")
+            .tempfile_in(dir)
+            .map(drop)
+            .map_err(|e| {
+                refuse(format!(
+                    "its directory {} takes no new file: {e}",
+                    dir.display()
+                ))
             })
     }
 

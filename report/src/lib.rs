@@ -38,9 +38,9 @@ pub use histogram::{
 pub use io::{ParseError, ReportError};
 pub use merge::{MergeError, merge};
 pub use schema::{
-    Client, Config, Failures, Histograms, Host, Latency, LoadgenWatch, MAX_TARGETS,
-    OVERFLOW_TARGET, Report, SCHEMA_V1, Second, SecondLatency, Stage, Target, Totals,
-    UNKNOWN_TARGET,
+    Client, Config, Failures, Histograms, Host, Latency, LoadgenWatch, MAX_INSTANCES,
+    MAX_LABEL_LEN, MAX_TARGETS, OVERFLOW_INSTANCE_PREFIX, OVERFLOW_TARGET, Report, SCHEMA_V1,
+    Second, SecondLatency, Stage, Target, Totals, UNKNOWN_TARGET,
 };
 pub use validate::{HistogramKind, ValidationError};
 

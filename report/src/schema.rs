@@ -37,6 +37,21 @@ pub const MAX_TARGETS: usize = 100;
 /// know.
 pub const OVERFLOW_TARGET: &str = "overflow";
 
+/// How many distinct instance ids (`hosts` keys) loadgen keeps. Once that
+/// many have been seen, a response from a new instance is counted under
+/// `overflow:<its target label>` (one bucket per target, so `hosts` still
+/// adds up per target).
+pub const MAX_INSTANCES: usize = 1000;
+
+/// The prefix of the per-target instance overflow buckets.
+pub const OVERFLOW_INSTANCE_PREFIX: &str = "overflow:";
+
+/// The longest target label or instance id loadgen writes, in bytes. A
+/// longer value is kept as its first bytes, `~` and a 16-hex-digit FNV-1a
+/// hash of the whole value, 256 bytes at most, so distinct values stay
+/// distinct.
+pub const MAX_LABEL_LEN: usize = 256;
+
 /// The family prefix of every weighbridge report schema string.
 pub(crate) const SCHEMA_FAMILY: &str = "weighbridge.report/";
 

@@ -4,6 +4,7 @@
 mod common;
 
 use std::fs;
+use std::path::Path;
 
 use serde_json::{Value, json};
 use weighbridge_report::{ParseError, Report, ReportError, ValidationError};
@@ -63,7 +64,8 @@ fn failed_write_names_the_file_and_leaves_nothing() {
     let err = common::sample()
         .write_atomic(&path)
         .expect_err("no such dir");
-    assert!(matches!(err, ReportError::Write { .. }), "{err:?}");
+    // Found by the destination check, before anything is written.
+    assert!(matches!(err, ReportError::Destination { .. }), "{err:?}");
     assert!(err.to_string().contains("missing-dir"), "{err}");
     assert!(entries(dir.path()).is_empty());
 }
@@ -188,5 +190,58 @@ fn timestamps_must_be_rfc3339() {
     assert_eq!(
         report.started_at,
         common::T0 + time::Duration::milliseconds(250)
+    );
+}
+
+/// What is at the path is not a regular writable file: the write is refused
+/// as `Destination`, and the thing is left as it was (a rename used to
+/// replace each with a regular file).
+#[test]
+fn write_refuses_what_it_would_replace() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = common::sample();
+
+    let readonly = dir.path().join("readonly.json");
+    fs::write(&readonly, "keep").expect("write");
+    fs::set_permissions(&readonly, fs::Permissions::from_mode(0o444)).expect("chmod");
+    let target = dir.path().join("target.json");
+    fs::write(&target, "target").expect("write");
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(&target, &link).expect("symlink");
+    let subdir = dir.path().join("sub");
+    fs::create_dir(&subdir).expect("mkdir");
+
+    for path in [&readonly, &link, &subdir] {
+        let err = report.write_atomic(path).expect_err("refused");
+        assert!(
+            matches!(err, ReportError::Destination { .. }),
+            "{path:?}: {err}"
+        );
+        assert!(
+            err.to_string().contains(&path.display().to_string()),
+            "{err}"
+        );
+    }
+    assert_eq!(fs::read_to_string(&readonly).expect("read"), "keep");
+    assert!(
+        fs::symlink_metadata(&link)
+            .expect("link")
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(fs::read_to_string(&target).expect("read"), "target");
+    assert!(subdir.is_dir());
+    // A device (as root a rename would have replaced /dev/full itself).
+    let err = Report::check_destination("/dev/full").expect_err("a device");
+    assert!(matches!(err, ReportError::Destination { .. }), "{err}");
+    assert!(Path::new("/dev/full").exists());
+    // A directory that takes no file.
+    let err = Report::check_destination("/proc/weighbridge-report.json").expect_err("/proc");
+    assert!(matches!(err, ReportError::Destination { .. }), "{err}");
+    // Nothing left behind by the checks.
+    assert_eq!(
+        entries(dir.path()),
+        ["link.json", "readonly.json", "sub", "target.json"]
     );
 }

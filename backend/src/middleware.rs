@@ -108,44 +108,54 @@ pub async fn guard_stress(State(state): State<AppState>, request: Request, next:
 pub const MAX_URI_BYTES: usize = 8 * 1024;
 /// Most request headers accepted. Hyper is configured to allow more
 /// (`server::HYPER_MAX_HEADERS`) so that this answer, not hyper's, is seen.
-pub const MAX_HEADERS: usize = 100;
+pub const MAX_HEADERS: usize = 64;
 /// Largest total size of the request headers (names, values, 4 bytes of
 /// framing each), in bytes; below hyper's read buffer.
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 
-/// Refuses over-long request targets (JSON 414) and too many or too large
-/// headers (JSON 431) before any handler runs, with the identity headers
-/// (the identity layer wraps this one).
-pub async fn limit_request_head(request: Request, next: Next) -> Response {
-    let uri_len = request
-        .uri()
-        .path_and_query()
-        .map_or(0, |pq| pq.as_str().len());
+/// Refuses over-long request targets (414) and too many or too large
+/// headers (431). The server calls it before the router, for every request
+/// (a plain function, not a router layer: it stays off the hot path's cost).
+pub fn check_request_head(uri: &http::Uri, headers: &http::HeaderMap) -> Result<(), ApiError> {
+    let uri_len = uri.path_and_query().map_or(0, |pq| pq.as_str().len());
     if uri_len > MAX_URI_BYTES {
-        return ApiError::UriTooLong(format!(
+        return Err(ApiError::UriTooLong(format!(
             "the request target is {uri_len} bytes; the limit is {MAX_URI_BYTES} bytes"
-        ))
-        .into_response();
+        )));
     }
-    let headers = request.headers();
     if headers.len() > MAX_HEADERS {
-        return ApiError::HeadersTooLarge(format!(
+        return Err(ApiError::HeadersTooLarge(format!(
             "{} request headers; the limit is {MAX_HEADERS}",
             headers.len()
-        ))
-        .into_response();
+        )));
     }
     let size: usize = headers
         .iter()
         .map(|(k, v)| k.as_str().len() + v.len() + 4)
         .sum();
     if size > MAX_HEADER_BYTES {
-        return ApiError::HeadersTooLarge(format!(
+        return Err(ApiError::HeadersTooLarge(format!(
             "the request headers are {size} bytes; the limit is {MAX_HEADER_BYTES} bytes"
-        ))
-        .into_response();
+        )));
     }
-    next.run(request).await
+    Ok(())
+}
+
+/// An error answered outside the router, made the way the router's
+/// identity layer makes it: JSON `{error, message, backend}` and the
+/// identity headers.
+pub fn error_with_identity(state: &AppState, error: &ApiError) -> Response {
+    let body = json!({
+        "error": error.kind(),
+        "message": error.to_string(),
+        "backend": state.identity.label,
+    });
+    let mut response = (error.status(), axum::Json(body)).into_response();
+    let h = response.headers_mut();
+    h.insert("x-served-by", state.headers.served_by.clone());
+    h.insert("x-backend-host", state.headers.host.clone());
+    h.insert("x-backend-version", state.headers.version.clone());
+    response
 }
 
 /// The fallback: 404 JSON naming the path.

@@ -2,7 +2,7 @@
 //! through `lambda_http`, tests through `tower::ServiceExt::oneshot`.
 
 use axum::Router;
-use axum::middleware::{from_fn, from_fn_with_state, map_response_with_state};
+use axum::middleware::{from_fn_with_state, map_response_with_state};
 use axum::routing::{get, post};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
@@ -41,7 +41,6 @@ pub fn app(state: AppState) -> Router {
         .route("/live", get(health::live))
         .merge(api)
         .fallback(middleware::not_found)
-        .layer(from_fn(middleware::limit_request_head))
         .layer(map_response_with_state(state.clone(), middleware::identity))
         .layer(
             TraceLayer::new_for_http()

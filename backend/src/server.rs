@@ -39,9 +39,11 @@ use crate::router::app;
 use crate::sqs::Queue;
 use crate::state::AppState;
 
-/// Headers hyper itself accepts: above the router's own limit
-/// (`middleware::MAX_HEADERS`), so a client sees the JSON 431.
-pub const HYPER_MAX_HEADERS: usize = 1000;
+/// Headers hyper itself accepts (its default): above the server's own limit
+/// (`middleware::MAX_HEADERS`), so a client sees the JSON 431. Raising it
+/// costs on every request (hyper then allocates that many header slots per
+/// parse), so it stays at the default.
+pub const HYPER_MAX_HEADERS: usize = 100;
 
 /// Builds the shared state: identity, and the SQS client when `QUEUE_URL` is set.
 pub async fn build_state(config: Config, default_label: &str) -> AppState {
@@ -103,8 +105,7 @@ pub async fn serve(config: Config, serve: ServeConfig) -> anyhow::Result<()> {
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(None)
-        .max_headers(HYPER_MAX_HEADERS);
+        .header_read_timeout(None);
     builder.http2().timer(TokioTimer::new());
     let builder = Arc::new(builder);
     let limits = Limits {
@@ -135,9 +136,10 @@ pub async fn serve(config: Config, serve: ServeConfig) -> anyhow::Result<()> {
         let _ = tcp.set_nodelay(true);
         let builder = Arc::clone(&builder);
         let app = app.clone();
+        let state_for_conn = state.clone();
         let stop = drain_over.clone();
         connections.spawn(async move {
-            serve_connection(&builder, tcp, app, stop, limits).await;
+            serve_connection(&builder, tcp, app, state_for_conn, stop, limits).await;
             drop(permit);
         });
     }
@@ -318,6 +320,7 @@ async fn serve_connection(
     builder: &Builder<TokioExecutor>,
     tcp: TcpStream,
     app: Router,
+    state: AppState,
     drain_over: CancellationToken,
     limits: Limits,
 ) {
@@ -331,7 +334,14 @@ async fn serve_connection(
         on_request.request_started();
         let in_flight = InFlight(Arc::clone(&on_request));
         let mut app = app.clone();
+        let refused = crate::middleware::check_request_head(request.uri(), request.headers())
+            .err()
+            .map(|e| crate::middleware::error_with_identity(&state, &e));
         async move {
+            if let Some(refused) = refused {
+                drop(in_flight);
+                return Ok(refused);
+            }
             let response = app.call(request.map(axum::body::Body::new)).await;
             drop(in_flight);
             response

@@ -49,6 +49,7 @@ pub enum Command {
 /// Runs the binary; `main` only calls this.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     cli.config.validate()?;
+    cli.serve.validate()?;
     let work = match cli.command {
         Some(Command::Probe { path }) => return probe(cli.serve.port, &path).await,
         None | Some(Command::Serve) => None,

@@ -21,6 +21,18 @@ pub enum ApiError {
     /// The body is larger than the route accepts.
     #[error("body is {size} bytes or more; the limit is {limit} bytes")]
     PayloadTooLarge { size: usize, limit: usize },
+    /// The request body did not arrive in time (`BODY_TIMEOUT`).
+    #[error("{0}")]
+    RequestTimeout(String),
+    /// The request target is longer than this server accepts.
+    #[error("{0}")]
+    UriTooLong(String),
+    /// The request headers are larger than this server accepts.
+    #[error("{0}")]
+    HeadersTooLarge(String),
+    /// Too many requests of this kind are running (`MAX_WORK_CONCURRENCY`).
+    #[error("{0}")]
+    Busy(String),
     /// A dependency the route needs is not configured.
     #[error("{0}")]
     Unavailable(String),
@@ -39,6 +51,10 @@ impl ApiError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -52,6 +68,10 @@ impl ApiError {
             Self::Forbidden => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::RequestTimeout(_) => "request_timeout",
+            Self::UriTooLong(_) => "uri_too_long",
+            Self::HeadersTooLarge(_) => "request_header_fields_too_large",
+            Self::Busy(_) => "busy",
             Self::Unavailable(_) => "unavailable",
             Self::BadGateway(_) => "bad_gateway",
             Self::Internal(_) => "internal",

@@ -54,7 +54,14 @@ pub async fn delay(
     Path(ms): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let ms = parse_in_range("delay in ms", &ms, 0..=state.config.max_delay_ms)?;
-    tokio::time::sleep(Duration::from_millis(ms)).await;
+    tokio::select! {
+        () = tokio::time::sleep(Duration::from_millis(ms)) => {}
+        () = state.shutdown.cancelled() => {
+            return Err(ApiError::Unavailable(
+                "the server is shutting down; the delay was cut short".to_owned(),
+            ));
+        }
+    }
     Ok(Json(
         json!({ "delayed_ms": ms, "backend": state.identity.label }),
     ))

@@ -78,8 +78,8 @@ pub async fn inject_faults(
 
 /// Guards the routes that can take the instance down (`STRESS_MODE`).
 pub async fn guard_stress(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match state.config.stress_mode {
-        StressMode::On => next.run(request).await,
+    match state.config.effective_stress_mode() {
+        StressMode::On | StressMode::Auto => next.run(request).await,
         StressMode::Off => ApiError::NotFound(format!(
             "{} (stress routes are off: STRESS_MODE=off)",
             request.uri().path()
@@ -101,6 +101,61 @@ pub async fn guard_stress(State(state): State<AppState>, request: Request, next:
             }
         }
     }
+}
+
+/// Longest request target (path and query) accepted, in bytes. Hyper's own
+/// limit (65534 bytes, answered with an empty 414) lies above it.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// Most request headers accepted. Hyper is configured to allow more
+/// (`server::HYPER_MAX_HEADERS`) so that this answer, not hyper's, is seen.
+pub const MAX_HEADERS: usize = 64;
+/// Largest total size of the request headers (names, values, 4 bytes of
+/// framing each), in bytes; below hyper's read buffer.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// Refuses over-long request targets (414) and too many or too large
+/// headers (431). The server calls it before the router, for every request
+/// (a plain function, not a router layer: it stays off the hot path's cost).
+pub fn check_request_head(uri: &http::Uri, headers: &http::HeaderMap) -> Result<(), ApiError> {
+    let uri_len = uri.path_and_query().map_or(0, |pq| pq.as_str().len());
+    if uri_len > MAX_URI_BYTES {
+        return Err(ApiError::UriTooLong(format!(
+            "the request target is {uri_len} bytes; the limit is {MAX_URI_BYTES} bytes"
+        )));
+    }
+    if headers.len() > MAX_HEADERS {
+        return Err(ApiError::HeadersTooLarge(format!(
+            "{} request headers; the limit is {MAX_HEADERS}",
+            headers.len()
+        )));
+    }
+    let size: usize = headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if size > MAX_HEADER_BYTES {
+        return Err(ApiError::HeadersTooLarge(format!(
+            "the request headers are {size} bytes; the limit is {MAX_HEADER_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// An error answered outside the router, made the way the router's
+/// identity layer makes it: JSON `{error, message, backend}` and the
+/// identity headers.
+pub fn error_with_identity(state: &AppState, error: &ApiError) -> Response {
+    let body = json!({
+        "error": error.kind(),
+        "message": error.to_string(),
+        "backend": state.identity.label,
+    });
+    let mut response = (error.status(), axum::Json(body)).into_response();
+    let h = response.headers_mut();
+    h.insert("x-served-by", state.headers.served_by.clone());
+    h.insert("x-backend-host", state.headers.host.clone());
+    h.insert("x-backend-version", state.headers.version.clone());
+    response
 }
 
 /// The fallback: 404 JSON naming the path.

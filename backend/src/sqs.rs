@@ -88,16 +88,71 @@ pub fn md5_hex(bytes: &[u8]) -> String {
     hex::encode(Md5::digest(bytes))
 }
 
+/// Longest `X-Amzn-Trace-Id` passed on (X-Ray allows a few optional fields
+/// after `Root`, `Parent` and `Sampled`; 256 bytes is ample).
+pub const XRAY_HEADER_MAX: usize = 256;
+
 /// The X-Ray trace header to send along: the current span's context when
 /// tracing is on (so the message continues this request's trace), else the
-/// caller's `X-Amzn-Trace-Id` as received.
-fn trace_header(headers: &HeaderMap) -> Option<String> {
+/// caller's `X-Amzn-Trace-Id` when it is a well-formed X-Ray header, else a
+/// fresh trace id. Garbage is never copied into `AWSTraceHeader`.
+pub fn trace_header(headers: &HeaderMap) -> String {
     let cx = tracing::Span::current().context();
     let mut carrier: HashMap<String, String> = HashMap::new();
     XrayPropagator::default().inject_context(&cx, &mut carrier);
     carrier
         .remove(XRAY_HEADER)
-        .or_else(|| headers.get(XRAY_HEADER)?.to_str().ok().map(str::to_owned))
+        .filter(|h| is_xray_header(h))
+        .or_else(|| {
+            headers
+                .get(XRAY_HEADER)?
+                .to_str()
+                .ok()
+                .filter(|h| is_xray_header(h))
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(fresh_trace_header)
+}
+
+/// Whether `h` is a well-formed X-Ray trace header:
+/// `Root=1-<8 hex>-<24 hex>`, then optionally `;Parent=<16 hex>`,
+/// `;Sampled=0|1|?|d`, and other `;Key=value` fields (letters, digits and
+/// `-_.:=@` only), at most [`XRAY_HEADER_MAX`] bytes in all.
+pub fn is_xray_header(h: &str) -> bool {
+    fn hex(s: &str, n: usize) -> bool {
+        s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit())
+    }
+    if h.is_empty() || h.len() > XRAY_HEADER_MAX {
+        return false;
+    }
+    let mut fields = h.split(';');
+    let root_ok = fields
+        .next()
+        .and_then(|f| f.strip_prefix("Root=1-"))
+        .and_then(|r| r.split_once('-'))
+        .is_some_and(|(time, id)| hex(time, 8) && hex(id, 24));
+    root_ok
+        && fields.all(|f| match f.split_once('=') {
+            Some(("Parent", v)) => hex(v, 16),
+            Some(("Sampled", v)) => matches!(v, "0" | "1" | "?" | "d"),
+            Some(("Root", _)) => false,
+            Some((k, v)) => {
+                !k.is_empty()
+                    && k.bytes().all(|b| b.is_ascii_alphanumeric())
+                    && v.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.:=@".contains(&b))
+            }
+            None => false,
+        })
+}
+
+/// A new X-Ray root: `Root=1-<unix seconds, 8 hex>-<96 random bits>`.
+pub fn fresh_trace_header() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let random: [u8; 12] = rand::random();
+    format!("Root=1-{:08x}-{}", secs & 0xffff_ffff, hex::encode(random))
 }
 
 pub async fn send_to_sqs(
@@ -105,8 +160,15 @@ pub async fn send_to_sqs(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let bytes = axum::body::to_bytes(body, SQS_MAX_BYTES)
+    let timeout = state.config.body_timeout;
+    let bytes = tokio::time::timeout(timeout, axum::body::to_bytes(body, SQS_MAX_BYTES))
         .await
+        .map_err(|_| {
+            ApiError::RequestTimeout(format!(
+                "the request body did not arrive within {} (BODY_TIMEOUT)",
+                humantime::format_duration(timeout)
+            ))
+        })?
         .map_err(|e| {
             if std::error::Error::source(&e)
                 .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
@@ -132,7 +194,7 @@ pub async fn send_to_sqs(
     })?;
     // Valid JSON is valid UTF-8; send the caller's text unchanged.
     let text = std::str::from_utf8(&bytes).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let sent = queue.send(text, trace_header(&headers).as_deref()).await?;
+    let sent = queue.send(text, Some(&trace_header(&headers))).await?;
     tracing::info!(message_id = %sent.message_id, bytes = text.len(), "message sent to SQS");
     Ok(Json(json!({
         "status": "success",

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::http::HeaderValue;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::identity::Identity;
@@ -25,6 +27,10 @@ pub struct Inner {
     /// The identity headers, pre-validated: a label or instance id with bytes
     /// that are not legal in a header is replaced with `invalid` at start-up.
     pub headers: IdentityHeaders,
+    /// One permit per `/work` request allowed to burn at once.
+    pub work_slots: Arc<Semaphore>,
+    /// Cancelled when the drain is over: running `/work` burns stop.
+    pub shutdown: CancellationToken,
     draining: AtomicBool,
 }
 
@@ -45,7 +51,10 @@ impl AppState {
             host: header(&identity.instance),
             version: header(&identity.version),
         };
+        let work_slots = Arc::new(Semaphore::new(config.max_work_concurrency.max(1)));
         Self(Arc::new(Inner {
+            work_slots,
+            shutdown: CancellationToken::new(),
             config,
             identity,
             queue,

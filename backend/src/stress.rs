@@ -6,7 +6,7 @@
 //! are never added up, so `/stress-cpu/75/120` always means 75 %, whatever ran
 //! before. `/stress-cpu/...` with the same numbers simply restarts the clock.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -74,7 +74,10 @@ impl Stress {
         let target_cores = allowed_cpus * f64::from(percent) / 100.0;
         let threads = (allowed_cpus.ceil() as usize).max(1);
         let duty = (target_cores / threads as f64).clamp(0.0, 1.0);
-        let deadline = Instant::now() + Duration::from_secs(seconds);
+        // `seconds` is capped at start-up (MAX_STRESS_SECONDS <= 86400), but
+        // never trust an addition to an `Instant`.
+        let now = Instant::now();
+        let deadline = now.checked_add(Duration::from_secs(seconds)).unwrap_or(now);
         for _ in 0..threads {
             let current = Arc::clone(&self.generation);
             let running = Arc::clone(&self.running);
@@ -126,13 +129,58 @@ fn burn(current: &AtomicU64, generation: u64, duty: f64, deadline: Instant) {
     }
 }
 
-/// Burns `ms` milliseconds of wall time on the calling thread (used by
-/// `/work/{ms}` from a blocking thread, and by the SQS worker per message).
+/// Burns `duration` of wall time on the calling thread (the busy part of a
+/// stress slice).
 pub fn spin_for(duration: Duration) {
     let until = Instant::now() + duration;
     let mut x = 0u64;
     while Instant::now() < until {
         x = std::hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1));
+    }
+}
+
+/// CPU time used so far by the calling thread, when the OS can tell.
+fn thread_cpu_time() -> Option<Duration> {
+    let ts = nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID).ok()?;
+    Some(Duration::new(
+        u64::try_from(ts.tv_sec()).ok()?,
+        u32::try_from(ts.tv_nsec()).ok()?,
+    ))
+}
+
+/// Burns `duration` of **CPU time** on the calling thread (measured on the
+/// thread's CPU clock, so a contended CPU makes it take longer, not do less),
+/// checking `stop` every few microseconds. Returns whether it finished
+/// (`false`: stopped). Without a thread CPU clock, wall time is used.
+pub fn burn_cpu(duration: Duration, stop: impl Fn() -> bool) -> bool {
+    let wall_start = Instant::now();
+    let cpu_start = thread_cpu_time();
+    let used = || match (cpu_start, thread_cpu_time()) {
+        (Some(a), Some(b)) => b.saturating_sub(a),
+        _ => wall_start.elapsed(),
+    };
+    let mut x = 0u64;
+    loop {
+        if used() >= duration {
+            return true;
+        }
+        if stop() {
+            return false;
+        }
+        for _ in 0..20_000 {
+            x = std::hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1));
+        }
+    }
+}
+
+/// Sets its flag when dropped: a blocking burn started for a request stops
+/// when the request's future is dropped (client gone, connection cut).
+#[derive(Debug, Default)]
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 
@@ -154,16 +202,39 @@ pub async fn stress_cpu(
     })))
 }
 
-/// `GET {base}/work/{ms}`: burns `ms` of CPU inside the request, on a
-/// blocking thread so the async workers keep serving.
+/// `GET {base}/work/{ms}`: burns `ms` of CPU time inside the request, on a
+/// blocking thread so the async workers keep serving. At most
+/// `MAX_WORK_CONCURRENCY` run at once (a JSON 503 past that); a burn stops
+/// when the client goes away or the drain is over.
 pub async fn work(
     State(state): State<AppState>,
     Path(ms): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let ms = parse_in_range("work in ms", &ms, 0..=state.config.max_work_ms)?;
-    tokio::task::spawn_blocking(move || spin_for(Duration::from_millis(ms)))
-        .await
-        .map_err(|e| ApiError::Internal(format!("work thread failed: {e}")))?;
+    let Ok(permit) = Arc::clone(&state.work_slots).try_acquire_owned() else {
+        return Err(ApiError::Busy(format!(
+            "{} /work requests are already running (MAX_WORK_CONCURRENCY); try again later",
+            state.config.max_work_concurrency
+        )));
+    };
+    let guard = StopOnDrop::default();
+    let stop = Arc::clone(&guard.0);
+    let shutdown = state.shutdown.clone();
+    let finished = tokio::task::spawn_blocking(move || {
+        // The slot is free only once the thread really stopped burning.
+        let _permit = permit;
+        burn_cpu(Duration::from_millis(ms), || {
+            stop.load(Ordering::Relaxed) || shutdown.is_cancelled()
+        })
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("work thread failed: {e}")))?;
+    drop(guard);
+    if !finished {
+        return Err(ApiError::Unavailable(
+            "the server is shutting down; the work was stopped".to_owned(),
+        ));
+    }
     Ok(Json(
         json!({ "worked_ms": ms, "backend": state.identity.label }),
     ))

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::ConsumeConfig;
 use crate::sqs::Queue;
-use crate::stress::spin_for;
+use crate::stress::burn_cpu;
 
 /// What a worker run did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +91,7 @@ async fn process_batch(messages: &[Message], work_ms: u64) -> Vec<&Message> {
             continue;
         }
         let work = Duration::from_millis(work_ms);
-        if let Err(e) = tokio::task::spawn_blocking(move || spin_for(work)).await {
+        if let Err(e) = tokio::task::spawn_blocking(move || burn_cpu(work, || false)).await {
             tracing::warn!(message_id = id, error = %e, "work failed; leaving it for redrive");
             continue;
         }

@@ -242,3 +242,45 @@ async fn worker_stops_on_sigterm() {
         .expect("worker exits promptly on SIGTERM, mid long-poll");
     assert!(status.success());
 }
+
+/// `X-Amzn-Trace-Id` reaches `AWSTraceHeader` only when it is a well-formed
+/// X-Ray header; garbage and a 10 KB value are replaced by a fresh trace id.
+#[tokio::test]
+async fn only_a_well_formed_trace_header_travels() {
+    let moto = Moto::start();
+    let client = sqs_client(&moto.endpoint()).await;
+    let url = create_queue(&client, "trace-hygiene").await;
+    let b = backend_with_queue(&moto, &url);
+    let good = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    let long = format!(
+        "Root=1-5759e988-bd862e3fe1be46a994272793;x={}",
+        "a".repeat(10_000)
+    );
+    for (i, trace) in [good, "garbage; <script>", long.as_str()]
+        .iter()
+        .enumerate()
+    {
+        let resp = http()
+            .post(b.url("/dev/send-to-sqs"))
+            .header("x-amzn-trace-id", *trace)
+            .json(&serde_json::json!({ "i": i }))
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(
+            resp.status(),
+            200,
+            "{}",
+            resp.text().await.unwrap_or_default()
+        );
+    }
+    let mut seen = drain_queue(&client, &url).await;
+    seen.sort();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(seen[0].1.as_deref(), Some(good), "{seen:?}");
+    for (body, trace) in &seen[1..] {
+        let trace = trace.as_deref().expect("a trace header");
+        assert!(backend::sqs::is_xray_header(trace), "{body}: {trace}");
+        assert!(trace.len() < 100 && trace != good, "{body}: {trace}");
+    }
+}

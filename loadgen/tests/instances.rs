@@ -4,10 +4,10 @@
 //! ids still distinct, and a report that validates with every request
 //! accounted for. Against an axum server on 127.0.0.1 the test starts.
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-use weighbridge_report::Report;
 
 async fn server() -> std::net::SocketAddr {
     let next = Arc::new(AtomicU64::new(0));
@@ -42,22 +42,20 @@ async fn server() -> std::net::SocketAddr {
 #[tokio::test]
 async fn instances_and_long_ids_are_capped() {
     let addr = server().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("r.json");
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_loadgen"));
-    cmd.args(["--url", &format!("http://{addr}/")])
-        .args(["--rps", "1500", "--duration", "1s", "--quiet", "--out"])
-        .arg(&out);
-    let output = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .expect("join")
-        .expect("run loadgen");
+    let (output, r, _dir) = support::run(&[
+        "--url",
+        &format!("http://{addr}/"),
+        "--rps",
+        "1500",
+        "--duration",
+        "1s",
+    ])
+    .await;
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let r = Report::read(&out).expect("a report that validates");
     let t = &r.totals;
     assert_eq!(t.scheduled, 1500);
     assert_eq!(t.scheduled, t.ok + t.failed + t.dropped, "{t:?}");

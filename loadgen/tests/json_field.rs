@@ -3,7 +3,7 @@
 //! counted) but names none (`unknown`), instead of being held whole in
 //! memory. Against an axum server on 127.0.0.1 the test starts.
 
-use weighbridge_report::Report;
+mod support;
 
 async fn server() -> std::net::SocketAddr {
     let small = r#"{"backend":"ecs"}"#.to_owned();
@@ -23,23 +23,24 @@ async fn server() -> std::net::SocketAddr {
 #[tokio::test]
 async fn label_is_read_from_at_most_64_kib_of_body() {
     let addr = server().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("r.json");
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_loadgen"));
-    cmd.args(["--url", &format!("http://{addr}"), "--path", "/small,/big"])
-        .args(["--target-json-field", "/backend"])
-        .args(["--rps", "20", "--duration", "1s", "--quiet", "--out"])
-        .arg(&out);
-    let output = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .expect("join")
-        .expect("run loadgen");
+    let (output, r, _dir) = support::run(&[
+        "--url",
+        &format!("http://{addr}"),
+        "--path",
+        "/small,/big",
+        "--target-json-field",
+        "/backend",
+        "--rps",
+        "20",
+        "--duration",
+        "1s",
+    ])
+    .await;
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let r = Report::read(&out).expect("report");
     let t = &r.totals;
     assert_eq!(t.scheduled, 20);
     assert_eq!(t.scheduled, t.ok + t.failed + t.dropped, "{t:?}");

@@ -4,7 +4,6 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -12,11 +11,10 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use weighbridge_report::Report;
-use weighbridge_testkit::{Process, Sig, free_port, workspace_bin};
+mod support;
 
-fn loadgen() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_loadgen"))
-}
+use support::{assert_accounted, loadgen, run};
+use weighbridge_testkit::{Process, Sig, free_port, workspace_bin};
 
 fn backend(label: &str, instance: &str) -> Process {
     backend_with_log(label, instance, "warn,backend::server=info")
@@ -33,33 +31,6 @@ fn backend_with_log(label: &str, instance: &str, rust_log: &str) -> Process {
             ("RUST_LOG", rust_log),
         ],
     )
-}
-
-/// Runs loadgen to completion (in a blocking thread) and reads its report.
-async fn run(args: &[&str]) -> (Output, Report, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("report.json");
-    let mut cmd = loadgen();
-    cmd.args(args).args(["--quiet", "--out"]).arg(&out);
-    let output = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .expect("join")
-        .expect("run loadgen");
-    let report = Report::read(&out).unwrap_or_else(|e| {
-        panic!(
-            "report unreadable ({e}); stderr: {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
-    (output, report, dir)
-}
-
-fn assert_accounted(r: &Report) {
-    let t = &r.totals;
-    assert_eq!(t.scheduled, t.ok + t.failed + t.dropped, "{t:?}");
-    assert_eq!(t.sent, t.ok + t.failed, "{t:?}");
-    assert_eq!(t.failures.sum(), t.failed, "{t:?}");
-    r.validate().expect("a valid report");
 }
 
 /// A TCP proxy that sends each new connection to one of `upstreams` in

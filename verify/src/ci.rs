@@ -10,9 +10,10 @@ use std::path::Path;
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
 use crate::compare::CompareReport;
-use crate::output::{p_text, pct};
+use crate::fmt::{p_text, pct};
 use crate::scaling::ScalingReport;
-use crate::split::{SplitReport, Verdict};
+use crate::split::SplitReport;
+use crate::verdict::Verdict;
 
 /// The environment variable GitHub Actions sets to the step summary file.
 pub const STEP_SUMMARY_ENV: &str = "GITHUB_STEP_SUMMARY";
@@ -203,7 +204,7 @@ pub fn scaling_markdown(r: &ScalingReport) -> String {
 }
 
 /// The AWS scaling activities of `verify scaling --ecs-cluster` as a table.
-fn aws_markdown(aws: &crate::ecs::AwsScaling) -> String {
+fn aws_markdown(aws: &crate::scaling::AwsScaling) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -228,7 +229,7 @@ fn aws_markdown(aws: &crate::ecs::AwsScaling) -> String {
             out,
             "| {} s | {} | {} | {} |",
             a.at_s,
-            crate::ecs::desired_text(a),
+            crate::scaling::desired_text(a),
             md_escape(&a.status),
             a.lag_s
                 .map_or("not seen".to_owned(), |l| format!("after {l} s"))

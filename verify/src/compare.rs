@@ -25,7 +25,7 @@ use weighbridge_report::{Histogram, Report, decode_histogram};
 use crate::counts::MAX_TOTAL;
 use crate::error::InputError;
 use crate::reports;
-use crate::split::Verdict;
+use crate::verdict::Verdict;
 
 /// Thresholds of the gate.
 #[derive(Debug, Clone, PartialEq)]

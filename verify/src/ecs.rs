@@ -21,14 +21,17 @@
 //! (`AWS_REGION`, `AWS_PROFILE`, roles; `AWS_ENDPOINT_URL` for a stand-in).
 
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
-use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use weighbridge_report::Report;
 
 use crate::error::InputError;
-use crate::scaling::{Check, Direction, ScalingOptions, ScalingReport, TargetScaling, secs};
-use crate::split::Verdict;
+use crate::fmt::secs;
+use crate::scaling::{
+    AwsScaling, Check, Deployment, Direction, LinedUpActivity, LinedUpServiceEvent, ScalingOptions,
+    ScalingReport, TargetScaling, desired_text, takes_effect,
+};
+use crate::verdict::Verdict;
 
 /// The ECS options of `verify scaling`.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
@@ -126,23 +129,6 @@ pub struct ServiceEvent {
     pub at: OffsetDateTime,
     /// What.
     pub message: String,
-}
-
-/// One ECS deployment of the service.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Deployment {
-    /// Deployment id.
-    pub id: String,
-    /// `PRIMARY`, `ACTIVE` or `INACTIVE`.
-    pub status: String,
-    /// Tasks desired by it.
-    pub desired: u64,
-    /// Tasks running.
-    pub running: u64,
-    /// Tasks pending.
-    pub pending: u64,
-    /// Rollout state (`COMPLETED`, `IN_PROGRESS`, `FAILED`), if reported.
-    pub rollout_state: Option<String>,
 }
 
 /// What AWS said about the service, at the time of the query.
@@ -316,77 +302,6 @@ async fn fetch_async(cluster: &str, service: &str) -> Result<EcsObservations, In
     })
 }
 
-/// An activity of the run, lined up with what the clients saw.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LinedUpActivity {
-    /// Activity id.
-    pub id: String,
-    /// Wall-clock start (RFC 3339).
-    pub start: String,
-    /// Seconds since the start of the run.
-    pub at_s: u64,
-    /// Desired count before: the previous activity's (unknown for the first one AWS lists).
-    pub from: Option<u64>,
-    /// Desired count it set (from the description).
-    pub to: Option<u64>,
-    /// `up` or `down`; unknown when the desired count is unreadable or unchanged.
-    pub direction: Option<Direction>,
-    /// AWS status (`Successful`, `Failed`, ...).
-    pub status: String,
-    /// AWS status message.
-    pub status_message: Option<String>,
-    /// Description as AWS gives it.
-    pub description: String,
-    /// Cause as AWS gives it.
-    pub cause: String,
-    /// The matching client-seen scaling event (index into the target's `events`).
-    pub event: Option<usize>,
-    /// Second (since start) the clients saw the change.
-    pub seen_at_s: Option<u64>,
-    /// Seconds from the activity to the client-seen change.
-    pub lag_s: Option<u64>,
-}
-
-/// An ECS service event during the run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LinedUpServiceEvent {
-    /// Seconds since the start of the run.
-    pub at_s: u64,
-    /// The message.
-    pub message: String,
-}
-
-/// The AWS view of the ECS service over the run (`aws` in the JSON).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AwsScaling {
-    /// The report's target label of the service.
-    pub target: String,
-    /// Cluster.
-    pub cluster: String,
-    /// Service.
-    pub service: String,
-    /// Wall-clock start of the run (RFC 3339): time zero of every `at_s`.
-    pub run_started_at: String,
-    /// Desired count at the time of the query.
-    pub desired: u64,
-    /// Running tasks at the time of the query.
-    pub running: u64,
-    /// Pending tasks at the time of the query.
-    pub pending: u64,
-    /// Instances of the target the clients saw in the last window.
-    pub clients_last_window: Option<u64>,
-    /// Scaling activities that started during the run, oldest first.
-    pub activities: Vec<LinedUpActivity>,
-    /// Activities that started before the run (ignored).
-    pub before_run: usize,
-    /// Activities that started after the run (ignored).
-    pub after_run: usize,
-    /// ECS service events during the run, oldest first.
-    pub service_events: Vec<LinedUpServiceEvent>,
-    /// Deployments at the time of the query.
-    pub deployments: Vec<Deployment>,
-}
-
 /// Where a time falls relative to the run.
 enum InRun {
     /// Before its start.
@@ -413,11 +328,6 @@ fn in_run(start: OffsetDateTime, t: OffsetDateTime, duration_s: u64) -> InRun {
 
 fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
-}
-
-/// Statuses whose change of the desired count the clients should see.
-fn takes_effect(status: &str) -> bool {
-    matches!(status, "Successful" | "InProgress")
 }
 
 /// Statuses that mean the desired count was not (fully) set.
@@ -745,12 +655,6 @@ pub fn apply(
         deployments: obs.deployments.clone(),
     });
     report.rejudge();
-}
-
-/// "2 → 4" (or "? → 4" when the count before is unknown).
-pub fn desired_text(a: &LinedUpActivity) -> String {
-    let n = |v: Option<u64>| v.map_or("?".to_owned(), |v| v.to_string());
-    format!("{} → {}", n(a.from), n(a.to))
 }
 
 #[cfg(test)]

@@ -1,14 +1,9 @@
-//! Errors of the judge's input, each with its exit code.
+//! Errors of the judge's input, each with its exit code (the verdicts' own
+//! codes, 0 to 2, are in [`crate::verdict`]).
 
 use weighbridge_policy::PolicyError;
 use weighbridge_report::{MergeError, ReportError};
 
-/// Exit code: the verdict was PASS.
-pub const EXIT_PASS: u8 = 0;
-/// Exit code: the verdict was FAIL.
-pub const EXIT_FAIL: u8 = 1;
-/// Exit code: the verdict was INCONCLUSIVE.
-pub const EXIT_INCONCLUSIVE: u8 = 2;
 /// Exit code: the command line could not be parsed (unknown flag, missing
 /// or malformed value). `EX_USAGE` of sysexits.h; clap's own 2 would read as
 /// INCONCLUSIVE.

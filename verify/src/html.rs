@@ -17,8 +17,10 @@ use plotters::prelude::*;
 use weighbridge_report::Report;
 
 use crate::compare::CompareReport;
+use crate::fmt::p_short;
 use crate::scaling::{self, ScalingOptions, ScalingReport};
-use crate::split::{SplitReport, Verdict};
+use crate::split::SplitReport;
+use crate::verdict::Verdict;
 
 /// Chart size in pixels (the page scales it to the window width).
 const WIDTH: u32 = 960;
@@ -129,7 +131,7 @@ pub fn scaling_page(scaling: &ScalingReport, report: &Report) -> String {
                     tr { th.n { "at (s)" } th { "desired" } th { "status" } th.n { "seen by clients (s)" } th.n { "lag (s)" } th { "cause" } }
                     @for a in &aws.activities {
                         tr {
-                            td.n { (a.at_s) } td { (crate::ecs::desired_text(a)) } td { (a.status) }
+                            td.n { (a.at_s) } td { (crate::scaling::desired_text(a)) } td { (a.status) }
                             td.n { (a.seen_at_s.map_or("not seen".to_owned(), |s| s.to_string())) }
                             td.n { (a.lag_s.map_or(String::new(), |s| s.to_string())) }
                             td { (a.cause) }
@@ -166,8 +168,8 @@ pub fn compare_page(compare: &CompareReport, report: &Report) -> String {
             }
         }
         table {
-            tr { td { "errors: candidate − baseline" } td.n { (format!("{:+.3} pp", compare.error_increase_pp)) } td { "Fisher exact p = " (format_p(compare.error_p_value)) } }
-            tr { td { "latency: p99 change" } td.n { (format!("{:+.1} %", compare.p99_increase * 100.0)) } td { "Mann–Whitney p = " (format_p(compare.latency_p_value)) } }
+            tr { td { "errors: candidate − baseline" } td.n { (format!("{:+.3} pp", compare.error_increase_pp)) } td { "Fisher exact p = " (p_short(compare.error_p_value)) } }
+            tr { td { "latency: p99 change" } td.n { (format!("{:+.1} %", compare.p99_increase * 100.0)) } td { "Mann–Whitney p = " (p_short(compare.latency_p_value)) } }
             tr { td { "alpha" } td.n { (compare.alpha) } td {} }
         }
         (notes(&compare.notes))
@@ -238,14 +240,6 @@ fn notes(notes: &[String]) -> Markup {
     }
 }
 
-fn format_p(p: f64) -> String {
-    if p < 1e-4 {
-        format!("{p:.2e}")
-    } else {
-        format!("{p:.4}")
-    }
-}
-
 fn split_tables(s: &SplitReport) -> Markup {
     html! {
         table {
@@ -268,7 +262,7 @@ fn split_tables(s: &SplitReport) -> Markup {
         }
         table {
             tr { td { "test" } td { (s.test.describe()) } }
-            tr { td { "p-value" } td { (s.p_value.map_or("not tested".to_owned(), format_p)) " (alpha " (s.alpha) ")" } }
+            tr { td { "p-value" } td { (s.p_value.map_or("not tested".to_owned(), p_short)) " (alpha " (s.alpha) ")" } }
             tr { td { "tolerance" } td { (s.tolerance_pp) " percentage points" } }
             @if let Some(p) = &s.power {
                 tr { td { "power at one tolerance" } td { (format!("{:.3}", p.achieved)) " (needed " (p.target) ")" } }
@@ -868,13 +862,13 @@ fn instances_chart(scaling: &ScalingReport, series: &Series) -> Result<Drawn, St
 /// clients saw at the start) through each change. `None` without one.
 fn desired_steps(
     scaling: &ScalingReport,
-    aws: &crate::ecs::AwsScaling,
+    aws: &crate::scaling::AwsScaling,
     end: f64,
 ) -> Option<Vec<(f64, f64)>> {
     let applied: Vec<_> = aws
         .activities
         .iter()
-        .filter(|a| matches!(a.status.as_str(), "Successful" | "InProgress"))
+        .filter(|a| crate::scaling::takes_effect(&a.status))
         .filter_map(|a| a.to.map(|to| (a.at_s as f64, to as f64, a.from)))
         .collect();
     let &(_, _, first_from) = applied.first()?;

@@ -1,6 +1,7 @@
 //! weighbridge `verify`: the statistical judge of a traffic split.
 //!
-//! One concern per module: [`chisq`] (Pearson's test), [`exact`] (exact
+//! One concern per module: [`verdict`] (the three verdicts and their exit
+//! codes, shared by every judge), [`chisq`] (Pearson's test), [`exact`] (exact
 //! binomial and Monte Carlo tests for small counts), [`intervals`]
 //! (simultaneous Wilson intervals), [`power`] (noncentral chi-square power
 //! and the sample size that decides), [`split`] (the decision), [`counts`]
@@ -9,7 +10,8 @@
 //! verdict), [`dispersion`] (per-window and per-client homogeneity),
 //! [`failures`] (failed requests and `--max-error-rate`), [`scaling`] (the
 //! autoscaling reaction), [`ecs`] (ECS scaling activities and task counts
-//! from AWS, lined up with the clients' view), [`compare`] (the canary gate), [`output`] (text and JSON), [`html`]
+//! from AWS, lined up with the clients' view), [`compare`] (the canary gate), [`output`] (text and JSON), `fmt`
+//! (percentages, p-values and durations as every output writes them), [`html`]
 //! (the `--html` page with charts), [`ci`] (markdown step
 //! summary, JUnit), [`synth`] (synthetic reports for tests and benchmarks),
 //! [`cli`] (the command line).
@@ -26,6 +28,7 @@ pub mod ecs;
 pub mod error;
 pub mod exact;
 pub mod failures;
+mod fmt;
 pub mod html;
 pub mod inputs;
 pub mod intervals;
@@ -35,9 +38,11 @@ pub mod reports;
 pub mod scaling;
 pub mod split;
 pub mod synth;
+pub mod verdict;
 
 pub use counts::Counts;
 pub use error::InputError;
 pub use inputs::{ReportChecks, judge_cloudwatch, judge_report};
 pub use scaling::{Expect, ScalingOptions, ScalingReport, judge_scaling};
-pub use split::{SplitOptions, SplitReport, TestUsed, Unit, Verdict, judge, judge_with};
+pub use split::{SplitOptions, SplitReport, TestUsed, Unit, judge, judge_with};
+pub use verdict::Verdict;

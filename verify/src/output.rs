@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::fmt::{p_text, pct};
 use crate::scaling::{Direction, ScalingReport};
 use crate::split::{SplitReport, TestUsed, Unit};
 
@@ -52,20 +53,6 @@ pub fn scaling_json(report: &ScalingReport) -> String {
         report,
     };
     serde_json::to_string_pretty(&out).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
-}
-
-pub(crate) fn pct(x: f64) -> String {
-    format!("{:.2} %", 100.0 * x)
-}
-
-pub(crate) fn p_text(p: f64) -> String {
-    if p == 0.0 {
-        "< 1e-300".to_owned()
-    } else if p < 1e-4 {
-        format!("{p:.3e}")
-    } else {
-        format!("{p:.4}")
-    }
 }
 
 /// The report as a table, the test line, notes and the verdict line.
@@ -327,7 +314,7 @@ fn arrow(d: Direction, up: &'static str, down: &'static str) -> &'static str {
 }
 
 /// The AWS scaling activities of `verify scaling --ecs-cluster`.
-fn aws_text(aws: &crate::ecs::AwsScaling, out: &mut String) {
+fn aws_text(aws: &crate::scaling::AwsScaling, out: &mut String) {
     let _ = writeln!(
         out,
         "\naws:      ECS service {} (cluster {}) as target {}: desired {}, running {}, pending {} now",
@@ -345,7 +332,7 @@ fn aws_text(aws: &crate::ecs::AwsScaling, out: &mut String) {
             out,
             "  activity at {} s: desired {}, {}, {seen} ({})",
             a.at_s,
-            crate::ecs::desired_text(a),
+            crate::scaling::desired_text(a),
             a.status,
             a.cause
         );

@@ -24,7 +24,8 @@
 use serde::Serialize;
 use weighbridge_report::Report;
 
-use crate::split::Verdict;
+use crate::fmt::secs;
+use crate::verdict::Verdict;
 
 /// What the run is expected to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -198,7 +199,7 @@ pub struct ScalingReport {
     /// What AWS says about the ECS service's scaling, lined up with the
     /// clients' view (`--ecs-cluster`/`--ecs-service`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub aws: Option<crate::ecs::AwsScaling>,
+    pub aws: Option<AwsScaling>,
 }
 
 impl ScalingReport {
@@ -407,10 +408,6 @@ fn reactions(load: &[LoadChange], events: &[ScalingEvent], direction: Direction)
 }
 
 /// A duration in seconds as people read it (`1m 30s`).
-pub(crate) fn secs(s: f64) -> String {
-    humantime::format_duration(std::time::Duration::from_secs_f64(s.max(0.0).round())).to_string()
-}
-
 /// Judges the scaling reaction in `report`.
 pub fn judge_scaling(report: &Report, options: &ScalingOptions) -> ScalingReport {
     let window_s = options.window_s.max(1);
@@ -706,4 +703,106 @@ fn judge_reactions(
             }
         }
     }
+}
+
+// --- the AWS view of an ECS service, lined up with the run (filled by
+// `crate::ecs` with `--ecs-cluster`) ---
+
+/// One ECS deployment of the service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deployment {
+    /// Deployment id.
+    pub id: String,
+    /// `PRIMARY`, `ACTIVE` or `INACTIVE`.
+    pub status: String,
+    /// Tasks desired by it.
+    pub desired: u64,
+    /// Tasks running.
+    pub running: u64,
+    /// Tasks pending.
+    pub pending: u64,
+    /// Rollout state (`COMPLETED`, `IN_PROGRESS`, `FAILED`), if reported.
+    pub rollout_state: Option<String>,
+}
+
+/// An activity of the run, lined up with what the clients saw.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinedUpActivity {
+    /// Activity id.
+    pub id: String,
+    /// Wall-clock start (RFC 3339).
+    pub start: String,
+    /// Seconds since the start of the run.
+    pub at_s: u64,
+    /// Desired count before: the previous activity's (unknown for the first one AWS lists).
+    pub from: Option<u64>,
+    /// Desired count it set (from the description).
+    pub to: Option<u64>,
+    /// `up` or `down`; unknown when the desired count is unreadable or unchanged.
+    pub direction: Option<Direction>,
+    /// AWS status (`Successful`, `Failed`, ...).
+    pub status: String,
+    /// AWS status message.
+    pub status_message: Option<String>,
+    /// Description as AWS gives it.
+    pub description: String,
+    /// Cause as AWS gives it.
+    pub cause: String,
+    /// The matching client-seen scaling event (index into the target's `events`).
+    pub event: Option<usize>,
+    /// Second (since start) the clients saw the change.
+    pub seen_at_s: Option<u64>,
+    /// Seconds from the activity to the client-seen change.
+    pub lag_s: Option<u64>,
+}
+
+/// An ECS service event during the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LinedUpServiceEvent {
+    /// Seconds since the start of the run.
+    pub at_s: u64,
+    /// The message.
+    pub message: String,
+}
+
+/// The AWS view of the ECS service over the run (`aws` in the JSON).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AwsScaling {
+    /// The report's target label of the service.
+    pub target: String,
+    /// Cluster.
+    pub cluster: String,
+    /// Service.
+    pub service: String,
+    /// Wall-clock start of the run (RFC 3339): time zero of every `at_s`.
+    pub run_started_at: String,
+    /// Desired count at the time of the query.
+    pub desired: u64,
+    /// Running tasks at the time of the query.
+    pub running: u64,
+    /// Pending tasks at the time of the query.
+    pub pending: u64,
+    /// Instances of the target the clients saw in the last window.
+    pub clients_last_window: Option<u64>,
+    /// Scaling activities that started during the run, oldest first.
+    pub activities: Vec<LinedUpActivity>,
+    /// Activities that started before the run (ignored).
+    pub before_run: usize,
+    /// Activities that started after the run (ignored).
+    pub after_run: usize,
+    /// ECS service events during the run, oldest first.
+    pub service_events: Vec<LinedUpServiceEvent>,
+    /// Deployments at the time of the query.
+    pub deployments: Vec<Deployment>,
+}
+
+/// AWS activity statuses whose change of the desired count the clients should see.
+pub(crate) fn takes_effect(status: &str) -> bool {
+    matches!(status, "Successful" | "InProgress")
+}
+
+/// "2 → 4" (or "? → 4" when the count before is unknown).
+pub(crate) fn desired_text(a: &LinedUpActivity) -> String {
+    let n = |v: Option<u64>| v.map_or("?".to_owned(), |v| v.to_string());
+    format!("{} → {}", n(a.from), n(a.to))
 }

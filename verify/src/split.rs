@@ -30,9 +30,10 @@ use crate::dispersion::Heterogeneity;
 use crate::error::InputError;
 use crate::exact::{self, DEFAULT_MC_DRAWS, DEFAULT_MC_SEED};
 use crate::failures::ErrorReport;
+use crate::fmt::pct;
 use crate::intervals::{self, Interval};
-use crate::output::pct;
 use crate::power;
+use crate::verdict::Verdict;
 
 /// Smallest expected count for which the chi-square approximation is used.
 pub const MIN_EXPECTED_FOR_CHI_SQUARE: f64 = 5.0;
@@ -44,38 +45,6 @@ pub const MAX_MC_DRAWS: u32 = 10_000_000;
 /// Lower-tail probability (continuity corrected) below which counts are
 /// called near-perfect.
 pub const NEAR_PERFECT_LOWER_TAIL: f64 = 0.01;
-
-/// The three verdicts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Verdict {
-    /// The traffic splits as configured, within the tolerance.
-    Pass,
-    /// It does not: a leak, or a deviation larger than the tolerance.
-    Fail,
-    /// The data cannot tell yet; more requests would.
-    Inconclusive,
-}
-
-impl Verdict {
-    /// The exit code of `verify` for this verdict.
-    pub fn exit_code(self) -> u8 {
-        match self {
-            Verdict::Pass => crate::error::EXIT_PASS,
-            Verdict::Fail => crate::error::EXIT_FAIL,
-            Verdict::Inconclusive => crate::error::EXIT_INCONCLUSIVE,
-        }
-    }
-
-    /// `PASS`, `FAIL` or `INCONCLUSIVE`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Pass => "PASS",
-            Verdict::Fail => "FAIL",
-            Verdict::Inconclusive => "INCONCLUSIVE",
-        }
-    }
-}
 
 /// Which goodness-of-fit test produced the p-value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -18,7 +18,7 @@ use hyper_util::rt::TokioExecutor;
 /// Mozilla roots when the system has none).
 pub type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
-pub use weighbridge_report::UNKNOWN_TARGET;
+use weighbridge_report::UNKNOWN_TARGET;
 
 /// The TLS settings every connection shares: ring as the crypto provider
 /// (named explicitly: the workspace also links aws-lc-rs through the AWS

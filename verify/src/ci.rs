@@ -60,7 +60,7 @@ pub fn md_escape(s: &str) -> String {
 /// fence is longer than any run of backticks in the text (CommonMark's
 /// rule), so no label can close it; inside it nothing is rendered.
 pub fn compare_markdown(r: &CompareReport) -> String {
-    let text = crate::compare::text(r);
+    let text = crate::output::compare_text(r);
     let mut longest = 0;
     let mut run = 0;
     for c in text.chars() {
@@ -322,6 +322,11 @@ pub fn scaling_cases(r: &ScalingReport) -> Vec<Case> {
             )
         })
         .collect()
+}
+
+/// The JUnit case of a compare verdict.
+pub fn compare_cases(r: &CompareReport) -> Vec<Case> {
+    vec![("compare".to_owned(), r.verdict, r.reason.clone())]
 }
 
 /// Writes `xml` to `path`.

@@ -64,6 +64,26 @@ pub enum Command {
     Compare(CompareArgs),
 }
 
+/// The outputs every subcommand writes: the verdict on stdout in
+/// `--format`, and optionally JUnit XML and an HTML page.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Also write the verdict as JUnit XML to FILE, one test case per check
+    /// (FAIL = failure, INCONCLUSIVE = skipped).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Also write a self-contained HTML page to FILE (opens offline): the
+    /// verdict, and from reports the requests, split, latency and instances
+    /// per target over time.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
 /// Arguments of `verify compare`.
 #[derive(Debug, Args)]
 pub struct CompareArgs {
@@ -88,17 +108,9 @@ pub struct CompareArgs {
     /// Fewer requests than this on either side: INCONCLUSIVE.
     #[arg(long, default_value_t = 100, value_name = "N")]
     pub min_requests: u64,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Also write the verdict as JUnit XML to FILE (FAIL = failure,
-    /// INCONCLUSIVE = skipped).
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-    /// Also write a self-contained HTML page to FILE: both sides, and the run's
-    /// requests, split, latency and instances over time (opens offline).
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
+    /// Where the verdict goes.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Runs `verify compare`.
@@ -123,9 +135,9 @@ pub fn run_compare(
     options.validate()?;
     let merged = reports::read_merged(&args.reports)?;
     let report = crate::compare::judge_compare(&merged, &options)?;
-    let rendered = match args.format {
-        Format::Text => crate::compare::text(&report),
-        Format::Json => serde_json::to_string_pretty(&report).unwrap_or_default(),
+    let rendered = match args.output.format {
+        Format::Text => output::compare_text(&report),
+        Format::Json => output::compare_json(&report),
     };
     Ok((report, rendered, merged))
 }
@@ -213,20 +225,9 @@ pub struct SplitArgs {
     #[arg(long)]
     pub sticky: bool,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-
-    /// Also write the verdict as JUnit XML to FILE (FAIL = failure,
-    /// INCONCLUSIVE = skipped).
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-
-    /// Also write a self-contained HTML page to FILE: the verdict, and from
-    /// reports the split over time against the configured shares, latency
-    /// per target, instances per target (opens offline).
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
+    /// Where the verdict goes.
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     /// Draws of the Monte Carlo test used for 3+ targets when an expected
     /// count is below 5.
@@ -290,19 +291,9 @@ pub struct ScalingArgs {
     #[arg(long, default_value_t = 0.25, value_name = "FRACTION")]
     pub load_change: f64,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-
-    /// Also write every check as JUnit XML to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-
-    /// Also write a self-contained HTML page to FILE: the checks, the
-    /// events, and instances, load, split and latency over time (opens
-    /// offline).
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
+    /// Where the verdict goes.
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     /// The ECS service to read from AWS (--ecs-cluster, --ecs-service, --ecs-target).
     #[command(flatten)]
@@ -465,7 +456,7 @@ pub fn run_split(
         merged = Some(report);
         judged
     };
-    let rendered = match args.format {
+    let rendered = match args.output.format {
         Format::Text => output::text(&report),
         Format::Json => output::json(&report),
     };
@@ -476,22 +467,9 @@ pub fn run_split(
 pub fn run_scaling(
     args: &ScalingArgs,
 ) -> Result<(ScalingReport, String, weighbridge_report::Report), InputError> {
-    if !(args.load_change > 0.0 && args.load_change < 10.0) {
-        return Err(InputError::BadOption {
-            name: "load-change",
-            value: args.load_change,
-            reason: "must be more than 0 (a fraction, e.g. 0.25)",
-        });
-    }
-    if args.window == 0 {
-        return Err(InputError::BadOption {
-            name: "window",
-            value: 0.0,
-            reason: "must be at least one second",
-        });
-    }
-    let merged = reports::read_merged(&args.reports)?;
     let options = args.options();
+    options.validate()?;
+    let merged = reports::read_merged(&args.reports)?;
     if let Some(label) = options
         .targets
         .iter()
@@ -501,45 +479,59 @@ pub fn run_scaling(
     }
     let mut report = scaling::judge_scaling(&merged, &options);
     args.ecs.apply(&mut report, &merged, &options)?;
-    let rendered = match args.format {
+    let rendered = match args.output.format {
         Format::Text => output::scaling_text(&report),
         Format::Json => output::scaling_json(&report),
     };
     Ok((report, rendered, merged))
 }
 
-/// Prints the verdict, writes the CI outputs, and returns the exit code.
-fn finish(
-    rendered: &str,
-    format: Format,
-    junit: Option<(&std::path::Path, String)>,
-    html: Option<(&std::path::Path, String)>,
-    markdown: &str,
+/// A verdict ready to go out: its stdout text, its step-summary markdown,
+/// its exit code, and how to build the JUnit XML and the HTML page (built
+/// only when asked for).
+struct Outcome<J, H> {
+    rendered: String,
+    markdown: String,
     exit: u8,
-) -> u8 {
-    print!("{rendered}");
-    if format == Format::Json {
+    junit: J,
+    html: H,
+}
+
+/// Prints the verdict, writes the CI outputs, and returns the exit code.
+fn finish<J, H>(out: &OutputArgs, outcome: Outcome<J, H>) -> u8
+where
+    J: FnOnce() -> String,
+    H: FnOnce() -> String,
+{
+    print!("{}", outcome.rendered);
+    if out.format == Format::Json {
         println!();
     }
-    if let Err(e) = ci::append_step_summary(markdown) {
+    if let Err(e) = ci::append_step_summary(&outcome.markdown) {
         eprintln!(
             "verify: warning: cannot append to ${}: {e}",
             ci::STEP_SUMMARY_ENV
         );
     }
-    if let Some((path, xml)) = junit
-        && let Err(e) = ci::write_junit(path, &xml)
+    if let Some(path) = &out.junit
+        && let Err(e) = ci::write_junit(path, &(outcome.junit)())
     {
         eprintln!("verify: error: cannot write {}: {e}", path.display());
         return crate::error::EXIT_CANT_CREATE;
     }
-    if let Some((path, page)) = html
-        && let Err(e) = crate::html::write(path, &page)
+    if let Some(path) = &out.html
+        && let Err(e) = crate::html::write(path, &(outcome.html)())
     {
         eprintln!("verify: error: cannot write {}: {e}", path.display());
         return crate::error::EXIT_CANT_CREATE;
     }
-    exit
+    outcome.exit
+}
+
+/// An input error on stderr, and its exit code.
+fn input_error(e: &InputError) -> u8 {
+    eprintln!("verify: error: {e}");
+    e.exit_code()
 }
 
 /// Parses the process arguments and runs; returns the exit code. Usage
@@ -563,63 +555,42 @@ where
     match cli.command {
         Command::Split(args) => match run_split(&args) {
             Ok((report, rendered, merged)) => finish(
-                &rendered,
-                args.format,
-                args.junit
-                    .as_deref()
-                    .map(|p| (p, ci::junit("verify split", &ci::split_cases(&report)))),
-                args.html
-                    .as_deref()
-                    .map(|p| (p, crate::html::split_page(&report, merged.as_ref()))),
-                &ci::split_markdown(&report),
-                report.verdict.exit_code(),
+                &args.output,
+                Outcome {
+                    rendered,
+                    markdown: ci::split_markdown(&report),
+                    exit: report.verdict.exit_code(),
+                    junit: || ci::junit("verify split", &ci::split_cases(&report)),
+                    html: || crate::html::split_page(&report, merged.as_ref()),
+                },
             ),
-            Err(e) => {
-                eprintln!("verify: error: {e}");
-                e.exit_code()
-            }
+            Err(e) => input_error(&e),
         },
         Command::Scaling(args) => match run_scaling(&args) {
             Ok((report, rendered, merged)) => finish(
-                &rendered,
-                args.format,
-                args.junit
-                    .as_deref()
-                    .map(|p| (p, ci::junit("verify scaling", &ci::scaling_cases(&report)))),
-                args.html
-                    .as_deref()
-                    .map(|p| (p, crate::html::scaling_page(&report, &merged))),
-                &ci::scaling_markdown(&report),
-                report.verdict.exit_code(),
+                &args.output,
+                Outcome {
+                    rendered,
+                    markdown: ci::scaling_markdown(&report),
+                    exit: report.verdict.exit_code(),
+                    junit: || ci::junit("verify scaling", &ci::scaling_cases(&report)),
+                    html: || crate::html::scaling_page(&report, &merged),
+                },
             ),
-            Err(e) => {
-                eprintln!("verify: error: {e}");
-                e.exit_code()
-            }
+            Err(e) => input_error(&e),
         },
         Command::Compare(args) => match run_compare(&args) {
             Ok((report, rendered, merged)) => finish(
-                &rendered,
-                args.format,
-                args.junit.as_deref().map(|p| {
-                    (
-                        p,
-                        ci::junit(
-                            "verify compare",
-                            &[("compare".to_owned(), report.verdict, report.reason.clone())],
-                        ),
-                    )
-                }),
-                args.html
-                    .as_deref()
-                    .map(|p| (p, crate::html::compare_page(&report, &merged))),
-                &ci::compare_markdown(&report),
-                report.verdict.exit_code(),
+                &args.output,
+                Outcome {
+                    rendered,
+                    markdown: ci::compare_markdown(&report),
+                    exit: report.verdict.exit_code(),
+                    junit: || ci::junit("verify compare", &ci::compare_cases(&report)),
+                    html: || crate::html::compare_page(&report, &merged),
+                },
             ),
-            Err(e) => {
-                eprintln!("verify: error: {e}");
-                e.exit_code()
-            }
+            Err(e) => input_error(&e),
         },
     }
 }

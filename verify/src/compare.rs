@@ -321,45 +321,6 @@ pub fn judge_compare(report: &Report, o: &CompareOptions) -> Result<CompareRepor
     })
 }
 
-/// The readable table.
-pub fn text(r: &CompareReport) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{:<10} {:<12} {:>9} {:>8} {:>9} {:>10} {:>10}",
-        "side", "target", "requests", "failed", "errors", "p50", "p99"
-    );
-    for (name, x) in [("baseline", &r.baseline), ("candidate", &r.candidate)] {
-        let _ = writeln!(
-            s,
-            "{name:<10} {:<12} {:>9} {:>8} {:>8.3}% {:>8.1}ms {:>8.1}ms",
-            x.label,
-            x.requests,
-            x.failed,
-            100.0 * x.error_rate,
-            x.p50_ms,
-            x.p99_ms
-        );
-    }
-    let _ = writeln!(
-        s,
-        "\nerrors:   {:+.3} pp, Fisher exact (one-sided) p = {:.3e}",
-        r.error_increase_pp, r.error_p_value
-    );
-    let _ = writeln!(
-        s,
-        "latency:  p99 {:+.1} %, Mann-Whitney (one-sided) p = {:.3e}",
-        100.0 * r.p99_increase,
-        r.latency_p_value
-    );
-    for n in &r.notes {
-        let _ = writeln!(s, "note:     {n}");
-    }
-    let _ = writeln!(s, "verdict:  {} — {}", r.verdict.as_str(), r.reason);
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 //! straight to [`crate::split::judge`].
 
 use weighbridge_policy::Policy;
-use weighbridge_report::{MAX_TARGETS, OVERFLOW_TARGET, Report};
+use weighbridge_report::{MAX_TARGETS, OVERFLOW_TARGET, Report, UNKNOWN_TARGET};
 
 use crate::cloudwatch::{self, CloudWatchCounts};
 use crate::dispersion::homogeneity;
@@ -12,9 +12,6 @@ use crate::error::InputError;
 use crate::failures;
 use crate::reports;
 use crate::split::{ClientSummary, SplitOptions, SplitReport, Unit, WindowSummary, judge_with};
-
-/// The label loadgen gives a response without an `x-served-by` header.
-pub use weighbridge_report::UNKNOWN_TARGET as UNKNOWN_LABEL;
 
 /// Default window of the per-window test, seconds.
 pub const DEFAULT_WINDOW_S: u64 = 30;
@@ -40,6 +37,29 @@ impl Default for ReportChecks {
     }
 }
 
+impl ReportChecks {
+    /// Checks every option's range.
+    pub fn validate(&self) -> Result<(), InputError> {
+        if let Some(max) = self.max_error_rate
+            && !(0.0..=1.0).contains(&max)
+        {
+            return Err(InputError::BadOption {
+                name: "max-error-rate",
+                value: max,
+                reason: "must be a fraction between 0 and 1 (or a percentage like 1%)",
+            });
+        }
+        if self.window_s == 0 {
+            return Err(InputError::BadOption {
+                name: "window",
+                value: 0.0,
+                reason: "must be at least one second",
+            });
+        }
+        Ok(())
+    }
+}
+
 fn positive_labels(policy: &Policy) -> Vec<String> {
     policy
         .targets()
@@ -56,22 +76,7 @@ pub fn judge_report(
     options: &SplitOptions,
     checks: &ReportChecks,
 ) -> Result<SplitReport, InputError> {
-    if let Some(max) = checks.max_error_rate
-        && !(0.0..=1.0).contains(&max)
-    {
-        return Err(InputError::BadOption {
-            name: "max-error-rate",
-            value: max,
-            reason: "must be a fraction between 0 and 1 (or a percentage like 1%)",
-        });
-    }
-    if checks.window_s == 0 {
-        return Err(InputError::BadOption {
-            name: "window",
-            value: 0.0,
-            reason: "must be at least one second",
-        });
-    }
+    checks.validate()?;
     let counts = reports::counts(report);
     let sticky = checks.sticky || policy.stickiness().enabled;
     let why_sticky = if policy.stickiness().enabled {
@@ -184,11 +189,11 @@ pub fn judge_report(
     out.errors = Some(errors);
 
     // --- what the report says about itself ---
-    if counts.get(UNKNOWN_LABEL) > 0 && policy.weight(UNKNOWN_LABEL).is_none() {
+    if counts.get(UNKNOWN_TARGET) > 0 && policy.weight(UNKNOWN_TARGET).is_none() {
         out.notes.push(format!(
             "{} responses came back without an x-served-by header (loadgen labels them \
-             `{UNKNOWN_LABEL}`): something other than a weighbridge backend answered",
-            counts.get(UNKNOWN_LABEL)
+             `{UNKNOWN_TARGET}`): something other than a weighbridge backend answered",
+            counts.get(UNKNOWN_TARGET)
         ));
     }
     if counts.get(OVERFLOW_TARGET) > 0 && policy.weight(OVERFLOW_TARGET).is_none() {

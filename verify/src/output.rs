@@ -1,9 +1,11 @@
-//! Rendering a verdict: a short table for people, JSON for machines.
+//! Rendering a verdict of any judge: a short table for people, JSON for
+//! machines. (Markdown and JUnit are in `ci`, the HTML page in `html`.)
 
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::compare::CompareReport;
 use crate::fmt::{p_text, pct};
 use crate::scaling::{Direction, ScalingReport};
 use crate::split::{SplitReport, TestUsed, Unit};
@@ -44,6 +46,11 @@ struct ScalingJsonOut<'a> {
     schema: &'static str,
     #[serde(flatten)]
     report: &'a ScalingReport,
+}
+
+/// The compare report as one JSON object (its `schema` is a field of the report).
+pub fn compare_json(report: &CompareReport) -> String {
+    serde_json::to_string_pretty(report).unwrap_or_default()
 }
 
 /// The scaling report as one JSON object, `schema` first.
@@ -340,4 +347,42 @@ fn aws_text(aws: &crate::scaling::AwsScaling, out: &mut String) {
     for e in &aws.service_events {
         let _ = writeln!(out, "  ECS event at {} s: {}", e.at_s, e.message);
     }
+}
+
+/// The compare verdict as a table: both sides, the tests, notes, the verdict.
+pub fn compare_text(r: &CompareReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<10} {:<12} {:>9} {:>8} {:>9} {:>10} {:>10}",
+        "side", "target", "requests", "failed", "errors", "p50", "p99"
+    );
+    for (name, x) in [("baseline", &r.baseline), ("candidate", &r.candidate)] {
+        let _ = writeln!(
+            s,
+            "{name:<10} {:<12} {:>9} {:>8} {:>8.3}% {:>8.1}ms {:>8.1}ms",
+            x.label,
+            x.requests,
+            x.failed,
+            100.0 * x.error_rate,
+            x.p50_ms,
+            x.p99_ms
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nerrors:   {:+.3} pp, Fisher exact (one-sided) p = {:.3e}",
+        r.error_increase_pp, r.error_p_value
+    );
+    let _ = writeln!(
+        s,
+        "latency:  p99 {:+.1} %, Mann-Whitney (one-sided) p = {:.3e}",
+        100.0 * r.p99_increase,
+        r.latency_p_value
+    );
+    for n in &r.notes {
+        let _ = writeln!(s, "note:     {n}");
+    }
+    let _ = writeln!(s, "verdict:  {} — {}", r.verdict.as_str(), r.reason);
+    s
 }

@@ -24,6 +24,7 @@
 use serde::Serialize;
 use weighbridge_report::Report;
 
+use crate::error::InputError;
 use crate::fmt::secs;
 use crate::verdict::Verdict;
 
@@ -67,6 +68,27 @@ pub struct ScalingOptions {
     /// Most failed requests allowed while scaling (from one window before an
     /// event to one window after it); unchecked when `None`.
     pub max_failed_while_scaling: Option<u64>,
+}
+
+impl ScalingOptions {
+    /// Checks every option's range.
+    pub fn validate(&self) -> Result<(), InputError> {
+        if !(self.load_change > 0.0 && self.load_change < 10.0) {
+            return Err(InputError::BadOption {
+                name: "load-change",
+                value: self.load_change,
+                reason: "must be more than 0 (a fraction, e.g. 0.25)",
+            });
+        }
+        if self.window_s == 0 {
+            return Err(InputError::BadOption {
+                name: "window",
+                value: 0.0,
+                reason: "must be at least one second",
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Default for ScalingOptions {

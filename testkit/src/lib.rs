@@ -1,18 +1,20 @@
 //! Test support for weighbridge's integration tests: real processes (the
 //! backend binary, `moto_server`) on free loopback ports, each stopped by its
-//! PID when dropped, so no test leaves anything running. Processes are the
-//! topology's own [`Proc`], with panicking helpers for tests.
+//! PID when dropped, so no test leaves anything running. Processes are
+//! `weighbridge-process`'s [`Proc`] (the one the topology uses too), with
+//! panicking helpers for tests. The `sqs` feature adds an SQS client for
+//! moto.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
-pub use topology::process::Proc;
+pub use weighbridge_process::Proc;
 
 pub use nix::sys::signal::Signal as Sig;
 
-/// A process under test: [`topology::process::Proc`] (stopped by PID when
+/// A process under test: [`Proc`] (stopped by PID when
 /// dropped), with test-friendly methods that panic with a message instead
 /// of returning errors.
 #[derive(Debug)]
@@ -75,7 +77,7 @@ pub fn proc_cpu_time(pid: u32) -> Duration {
 
 /// A free TCP port on 127.0.0.1 (bound, then released).
 pub fn free_port() -> u16 {
-    topology::process::free_port().expect("a free port")
+    weighbridge_process::free_port().expect("a free port")
 }
 
 /// The workspace's binary `name` (e.g. `backend`) for tests of another
@@ -104,7 +106,7 @@ pub fn workspace_bin(name: &str) -> PathBuf {
 }
 
 /// A running `moto_server` (an in-memory AWS API, SQS included): the
-/// topology's own, stopped by PID when dropped; its output goes to a log
+/// stopped by PID when dropped; its output goes to a log
 /// file in the temp dir, not into the test's.
 #[derive(Debug)]
 pub struct Moto {
@@ -121,7 +123,7 @@ impl Moto {
 
     pub fn start_on(port: u16) -> Self {
         let log = std::env::temp_dir().join(format!("weighbridge-moto-{port}.log"));
-        let proc = topology::local::start_moto(port, &log).unwrap_or_else(|e| panic!("{e:#}"));
+        let proc = weighbridge_process::moto::start(port, &log).unwrap_or_else(|e| panic!("{e}"));
         Self { proc, port }
     }
 
@@ -135,7 +137,8 @@ impl Moto {
 }
 
 /// Environment that points the AWS SDK at a local endpoint with dummy keys.
-pub use topology::local::aws_env;
+pub use weighbridge_process::moto::aws_env;
 
 /// An SQS client for a local endpoint (moto), with dummy credentials.
-pub use topology::local::local_sqs_client as sqs_client;
+#[cfg(feature = "sqs")]
+pub use weighbridge_process::moto::sqs_client;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::process::{Proc, free_port, wait_for_port};
+use weighbridge_process::{Proc, free_port, wait_for_port};
 
 /// The function name the emulator gives the one function it serves with
 /// `--only-lambda-apis`: its function URLs are `/lambda-url/_/...`.

@@ -8,6 +8,5 @@ pub mod demo;
 pub mod haproxy;
 pub mod lambda;
 pub mod local;
-pub mod process;
 pub mod runtime;
 pub mod validate;

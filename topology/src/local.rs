@@ -14,8 +14,9 @@ use weighbridge_policy::alb::ForwardTarget;
 
 use crate::haproxy::{Group, RouterSpec, Server, weights_map};
 use crate::lambda::LambdaRuntime;
-use crate::process::{Proc, free_port, wait_for_port};
 use crate::runtime::RuntimeApi;
+use weighbridge_process::moto::{self, aws_env, sqs_client as local_sqs_client};
+use weighbridge_process::{Proc, free_port, wait_for_port};
 
 /// What to start.
 #[derive(Debug, Clone)]
@@ -383,48 +384,12 @@ fn start_haproxy(cfg: &Path, addr: SocketAddr, logs: &Path) -> anyhow::Result<Pr
     Ok(p)
 }
 
-/// `moto_server` (an in-memory AWS API; `MOTO_SERVER` names the executable,
-/// else it comes from PATH) on `127.0.0.1:port`, once it listens; its output
-/// goes to `log`. Stopped by PID when the [`Proc`] is dropped.
-pub fn start_moto(port: u16, log: &Path) -> anyhow::Result<Proc> {
-    let exe = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".to_owned());
-    let p = Proc::spawn(
-        "moto_server",
-        Path::new(&exe),
-        &["-H", "127.0.0.1", "-p", &port.to_string()],
-        &[],
-        Some(log),
-    )
-    .context(
-        "moto_server is needed: run scripts/setup (it installs moto[server]) or set MOTO_SERVER",
-    )?;
-    if !wait_for_port(
-        SocketAddr::from(([127, 0, 0, 1], port)),
-        Duration::from_secs(30),
-    ) {
-        bail!("moto_server did not listen on {port} within 30 s");
-    }
-    Ok(p)
-}
-
-/// The environment that points the AWS SDK at a local endpoint, with dummy
-/// keys and no instance-metadata lookups.
-pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
-        ("AWS_ACCESS_KEY_ID", "local".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "local".to_owned()),
-        ("AWS_REGION", "us-east-1".to_owned()),
-        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
-    ]
-}
-
 /// moto_server on a free port and a queue in it; returns the environment
 /// the targets need to reach it.
 #[allow(clippy::type_complexity)]
 fn start_sqs(logs: &Path) -> anyhow::Result<(Option<Proc>, Option<String>, Vec<(String, String)>)> {
     let port = free_port()?;
-    let p = start_moto(port, &logs.join("sqs.log"))?;
+    let p = moto::start(port, &logs.join("sqs.log"))?;
     let endpoint = format!("http://127.0.0.1:{port}");
     let env: Vec<(String, String)> = aws_env(&endpoint)
         .into_iter()
@@ -442,16 +407,4 @@ fn start_sqs(logs: &Path) -> anyhow::Result<(Option<Proc>, Option<String>, Vec<(
             anyhow::Ok(out.queue_url().unwrap_or_default().to_owned())
         })?;
     Ok((Some(p), Some(url), env))
-}
-
-/// An SQS client for a local endpoint (moto_server), with dummy keys.
-pub fn local_sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
-    let creds = aws_sdk_sqs::config::Credentials::new("local", "local", None, None, "topology");
-    let conf = aws_sdk_sqs::Config::builder()
-        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(creds)
-        .build();
-    aws_sdk_sqs::Client::from_conf(conf)
 }

@@ -1,6 +1,10 @@
 //! Child processes that are always stopped: every process the topology (or a
 //! test) starts is a [`Proc`], killed by its PID when dropped, whatever
 //! happened in between (an error, a panic, Ctrl-C handled by the caller).
+//! [`moto`] starts `moto_server`, the local stand-in for AWS.
+//!
+//! A leaf crate, so that the test support (`weighbridge-testkit`) can share
+//! it with the topology without depending on the topology.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -259,4 +263,70 @@ pub fn wait_for_port(addr: SocketAddr, timeout: Duration) -> bool {
         std::thread::sleep(Duration::from_millis(50));
     }
     false
+}
+
+/// `moto_server`, an in-memory AWS API (SQS, CloudWatch, ECS, ...) on
+/// loopback, and what the AWS SDK needs to reach it.
+pub mod moto {
+    use std::net::SocketAddr;
+    use std::path::Path;
+    use std::time::Duration;
+
+    use super::{Proc, ProcError, wait_for_port};
+
+    /// Starts `moto_server` on `127.0.0.1:port` (`MOTO_SERVER` names the
+    /// executable, else `moto_server` from PATH), its output to `log`, and
+    /// waits until it listens.
+    pub fn start(port: u16, log: &Path) -> Result<Proc, ProcError> {
+        let exe = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".to_owned());
+        let p = Proc::spawn(
+            "moto_server",
+            Path::new(&exe),
+            &["-H", "127.0.0.1", "-p", &port.to_string()],
+            &[],
+            Some(log),
+        )
+        .map_err(|e| ProcError::Bad {
+            name: "moto_server".to_owned(),
+            message: format!(
+                "{e}; moto_server is needed: run scripts/setup (it installs moto[server]) or set MOTO_SERVER"
+            ),
+        })?;
+        if !wait_for_port(
+            SocketAddr::from(([127, 0, 0, 1], port)),
+            Duration::from_secs(30),
+        ) {
+            return Err(ProcError::Timeout {
+                name: "moto_server".to_owned(),
+                what: format!("listen on {port}"),
+                timeout: Duration::from_secs(30),
+            });
+        }
+        Ok(p)
+    }
+
+    /// The environment that points the AWS SDK at a local endpoint, with dummy
+    /// keys and no instance-metadata lookups.
+    pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+            ("AWS_ACCESS_KEY_ID", "local".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "local".to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ]
+    }
+
+    /// An SQS client for a local endpoint, with dummy credentials.
+    #[cfg(feature = "sqs")]
+    pub fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
+        let creds = aws_sdk_sqs::config::Credentials::new("local", "local", None, None, "local");
+        let conf = aws_sdk_sqs::Config::builder()
+            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+            .endpoint_url(endpoint)
+            .credentials_provider(creds)
+            .build();
+        aws_sdk_sqs::Client::from_conf(conf)
+    }
 }

@@ -143,6 +143,19 @@ impl From<MergeError> for InputError {
     }
 }
 
+/// `--window` is at least one second: every judge that cuts the timeline
+/// into windows checks it here.
+pub(crate) fn check_window(window_s: u64) -> Result<(), InputError> {
+    if window_s == 0 {
+        return Err(InputError::BadOption {
+            name: "window",
+            value: 0.0,
+            reason: "must be at least one second",
+        });
+    }
+    Ok(())
+}
+
 impl InputError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {

@@ -49,14 +49,7 @@ impl ReportChecks {
                 reason: "must be a fraction between 0 and 1 (or a percentage like 1%)",
             });
         }
-        if self.window_s == 0 {
-            return Err(InputError::BadOption {
-                name: "window",
-                value: 0.0,
-                reason: "must be at least one second",
-            });
-        }
-        Ok(())
+        crate::error::check_window(self.window_s)
     }
 }
 

@@ -80,14 +80,7 @@ impl ScalingOptions {
                 reason: "must be more than 0 (a fraction, e.g. 0.25)",
             });
         }
-        if self.window_s == 0 {
-            return Err(InputError::BadOption {
-                name: "window",
-                value: 0.0,
-                reason: "must be at least one second",
-            });
-        }
-        Ok(())
+        crate::error::check_window(self.window_s)
     }
 }
 

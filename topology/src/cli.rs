@@ -44,6 +44,12 @@ pub struct RenderArgs {
     /// Path prefix the router prepends for a group: `LABEL=/prefix`.
     #[arg(long = "prefix", value_name = "LABEL=PREFIX")]
     pub prefixes: Vec<String>,
+    /// At most N requests at once on each server of a group, the rest
+    /// queued in the router: `LABEL=N`. For a Lambda runtime emulator, the
+    /// number of function processes polling it (it wedges when it holds
+    /// more invocations than they take).
+    #[arg(long = "maxconn", value_name = "LABEL=N")]
+    pub maxconn: Vec<String>,
     /// Address the router listens on.
     #[arg(long, default_value = "0.0.0.0:8080")]
     pub bind: SocketAddr,
@@ -66,6 +72,10 @@ pub struct RenderArgs {
     pub out_dir: PathBuf,
 }
 
+/// The most instances `--instances` starts for one label (processes on a
+/// 2-core machine).
+pub const MAX_INSTANCES: usize = 64;
+
 #[derive(Debug, Args)]
 pub struct TopologyArgs {
     /// Traffic policy file: the weights, path rules and stickiness.
@@ -74,7 +84,9 @@ pub struct TopologyArgs {
     /// Router port on 127.0.0.1 (0: a free one).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
-    /// Instances per label, e.g. `ecs=3` (default: ecs 2, others 1).
+    /// Instances per label, 1 to 64, e.g. `ecs=3`: backend processes, or for
+    /// `lambda` execution environments polling one emulator (default: ecs
+    /// and lambda 2, others 1).
     #[arg(long, value_name = "LABEL=N,...", value_delimiter = ',')]
     pub instances: Vec<String>,
     /// Start the router with these weights instead of the policy's (the
@@ -143,11 +155,17 @@ impl TopologyArgs {
         o.port = self.port;
         o.sqs = self.sqs;
         for (k, v) in pairs(&self.instances, "--instances")? {
-            o.instances.insert(
-                k,
-                v.parse()
-                    .with_context(|| format!("--instances: `{v}` is not a count"))?,
-            );
+            if !o.policy.targets().iter().any(|t| t.label == k) {
+                anyhow::bail!("--instances: `{k}` is not a target of the policy");
+            }
+            let n = v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_INSTANCES).contains(n))
+                .with_context(|| {
+                    format!("--instances: `{k}={v}`: the count must be 1 to {MAX_INSTANCES}")
+                })?;
+            o.instances.insert(k, n);
         }
         if !self.router_weights.is_empty() {
             let w = pairs(&self.router_weights, "--router-weights")?
@@ -171,11 +189,27 @@ pub fn render(args: &RenderArgs) -> anyhow::Result<()> {
     let prefixes: BTreeMap<String, String> =
         pairs(&args.prefixes, "--prefix")?.into_iter().collect();
     let servers = pairs(&args.servers, "--servers")?;
-    if let Some(unknown) = prefixes
-        .keys()
-        .find(|k| !servers.iter().any(|(label, _)| label == *k))
-    {
-        anyhow::bail!("--prefix {unknown:?}: no --servers were given for that label");
+    let maxconn = pairs(&args.maxconn, "--maxconn")?
+        .into_iter()
+        .map(|(label, n)| {
+            n.parse::<u32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(|n| (label, n))
+                .with_context(|| format!("--maxconn: {n:?} is not a count of 1 or more"))
+        })
+        .collect::<anyhow::Result<BTreeMap<String, u32>>>()?;
+    let given: [(&str, Vec<&String>); 2] = [
+        ("--prefix", prefixes.keys().collect()),
+        ("--maxconn", maxconn.keys().collect()),
+    ];
+    for (flag, labels) in given {
+        if let Some(unknown) = labels
+            .into_iter()
+            .find(|k| !servers.iter().any(|(label, _)| label == *k))
+        {
+            anyhow::bail!("{flag} {unknown:?}: no --servers were given for that label");
+        }
     }
     let groups = servers
         .into_iter()
@@ -186,6 +220,7 @@ pub fn render(args: &RenderArgs) -> anyhow::Result<()> {
                 .map(|(i, a)| Server {
                     name: format!("{label}{}", i + 1),
                     address: a.to_owned(),
+                    maxconn: maxconn.get(&label).copied(),
                 })
                 .collect(),
             path_prefix: prefixes.get(&label).cloned(),

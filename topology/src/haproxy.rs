@@ -35,6 +35,11 @@ pub struct Server {
     pub name: String,
     /// `host:port`, an IP address or a name HAProxy resolves.
     pub address: String,
+    /// At most this many requests at once on the server; more wait in
+    /// HAProxy's queue (`timeout queue`, then a 503). The Lambda emulator is
+    /// one address for N execution environments, each serving one
+    /// invocation at a time, as on AWS: it gets N. None: no limit.
+    pub maxconn: Option<u32>,
 }
 
 /// A target group: the servers behind one policy label.
@@ -218,6 +223,10 @@ defaults
     timeout server 60s
     timeout http-request 10s
     timeout http-keep-alive 60s
+    # A request waits at most this long for a server under its maxconn;
+    # one whose client gave up meanwhile is not sent at all.
+    timeout queue 10s
+    option abortonclose
     # A connection refused by a server that just went away is retried on
     # another one, as an ALB does for a deregistering target.
     retries 2
@@ -334,7 +343,11 @@ defaults
             );
         }
         for s in &g.servers {
-            let _ = writeln!(c, "    server {} {} check", s.name, s.address);
+            let maxconn = s
+                .maxconn
+                .map(|n| format!(" maxconn {n}"))
+                .unwrap_or_default();
+            let _ = writeln!(c, "    server {} {} check{maxconn}", s.name, s.address);
         }
         let _ = writeln!(c);
     }
@@ -384,6 +397,7 @@ mod tests {
                 servers: vec![Server {
                     name: format!("{}1", t.label),
                     address: "127.0.0.1:1".into(),
+                    maxconn: None,
                 }],
                 path_prefix: (t.label == "lambda").then(|| "/lambda-url/_".to_owned()),
             })

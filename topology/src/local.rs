@@ -24,7 +24,7 @@ pub struct Options {
     pub policy: Policy,
     /// Router port (0: a free one).
     pub port: u16,
-    /// Instances per label (default 1; `ecs` defaults to 2).
+    /// Instances per label (default 1; `ecs` and `lambda` default to 2).
     pub instances: BTreeMap<String, usize>,
     /// Start the router with these weights instead of the policy's (to
     /// prove that `verify` notices a router that disagrees with the policy).
@@ -57,7 +57,11 @@ impl Options {
         self.instances
             .get(label)
             .copied()
-            .unwrap_or(if label == "ecs" { 2 } else { 1 })
+            .unwrap_or(if matches!(label, "ecs" | "lambda") {
+                2
+            } else {
+                1
+            })
     }
 }
 
@@ -141,22 +145,36 @@ impl Local {
             let mut servers = Vec::new();
             let mut path_prefix = None;
             if label == "lambda" {
+                // One emulator, and N function processes polling it: N
+                // execution environments, each its own instance (log stream)
+                // serving one invocation at a time, as on AWS.
                 let emulator = options.lambda.start_emulator(&logs)?;
-                let function = emulator.start_function(
-                    &options.bin_dir.join("lambda"),
-                    &env,
-                    Some(&logs.join("lambda-1.log")),
-                )?;
+                let n = options.count(&label);
+                for i in 1..=n {
+                    let mut env = env.clone();
+                    env.push((
+                        "AWS_LAMBDA_LOG_STREAM_NAME".into(),
+                        format!("local/lambda-{i}"),
+                    ));
+                    let mut function = emulator.start_function(
+                        &options.bin_dir.join("lambda"),
+                        &env,
+                        Some(&logs.join(format!("lambda-{i}.log"))),
+                    )?;
+                    // The function listens nowhere; it is reached through the emulator.
+                    function.addr = emulator.addr;
+                    procs.push(function);
+                }
                 servers.push(Server {
                     name: "lambda1".into(),
                     address: emulator.addr.to_string(),
+                    // The emulator wedges for good when it holds more
+                    // invocations than its functions can take: HAProxy
+                    // queues the rest instead.
+                    maxconn: Some(u32::try_from(n).unwrap_or(u32::MAX)),
                 });
                 path_prefix = Some(emulator.path_prefix());
-                let mut function = function;
-                // The function listens nowhere; it is reached through the emulator.
-                function.addr = emulator.addr;
                 helpers.push(emulator.proc);
-                procs.push(function);
             } else {
                 for i in 1..=options.count(&label) {
                     let p = start_backend(
@@ -169,6 +187,7 @@ impl Local {
                     servers.push(Server {
                         name: format!("{label}{i}"),
                         address: p.addr.to_string(),
+                        maxconn: None,
                     });
                     procs.push(p);
                 }

@@ -17,6 +17,7 @@ fn args(out: &Path) -> RenderArgs {
         policy: root().join("config/policy.json"),
         servers: vec!["ecs=127.0.0.1:3001".into(), "lambda=127.0.0.1:9000".into()],
         prefixes: vec!["lambda=/lambda-url/_".into()],
+        maxconn: Vec::new(),
         bind: "127.0.0.1:8080".parse().expect("addr"),
         weights_map: "/usr/local/etc/haproxy/weights.map".into(),
         socket: "/var/run/haproxy/admin.sock".into(),
@@ -116,4 +117,30 @@ fn the_binary_exits_non_zero_with_the_reason() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("is refused"), "{stderr}");
     assert!(!tmp.path().join("haproxy.cfg").exists());
+}
+
+#[test]
+fn maxconn_limits_the_servers_of_its_group_only() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut a = args(tmp.path());
+    a.maxconn = vec!["lambda=3".into()];
+    topology::cli::render(&a).expect("render");
+    let cfg = std::fs::read_to_string(tmp.path().join("haproxy.cfg")).expect("cfg");
+    assert!(
+        cfg.contains("server lambda1 127.0.0.1:9000 check maxconn 3\n"),
+        "{cfg}"
+    );
+    assert!(cfg.contains("server ecs1 127.0.0.1:3001 check\n"), "{cfg}");
+    assert!(cfg.contains("timeout queue"), "{cfg}");
+    for bad in [
+        "lambda=0",
+        "lambda=-1",
+        "lambda=x",
+        "lambda=3\n  server evil 1:1",
+    ] {
+        let e = refused(|a| a.maxconn = vec![bad.into()]);
+        assert!(e.contains("--maxconn"), "{e}");
+    }
+    let e = refused(|a| a.maxconn = vec!["nobody=1".into()]);
+    assert!(e.contains("no --servers were given"), "{e}");
 }

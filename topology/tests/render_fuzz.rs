@@ -59,6 +59,7 @@ fn render(
         policy,
         servers: groups,
         prefixes: prefix.map(|p| format!("ecs={p}")).into_iter().collect(),
+        maxconn: Vec::new(),
         bind: "127.0.0.1:8080".parse().expect("addr"),
         weights_map: "/etc/haproxy/weights.map".into(),
         socket: socket.into(),

@@ -9,9 +9,9 @@ use rand::rngs::SmallRng;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-use crate::client::{Class, Connection, Identify, Outcome, VirtualClient};
 use crate::mix::Mix;
 use crate::recorder::Recorder;
+use crate::request::{Class, Connection, Outcome, ServedBy, VirtualClient};
 use crate::schedule::{Arrivals, Schedule};
 
 /// What to send and how.
@@ -19,7 +19,7 @@ use crate::schedule::{Arrivals, Schedule};
 pub struct Load {
     pub mix: Mix,
     pub clients: Vec<VirtualClient>,
-    pub identify: Identify,
+    pub served_by: ServedBy,
     pub timeout: Duration,
     pub seed: u64,
 }
@@ -32,7 +32,7 @@ pub struct RunEnd {
 }
 
 /// Sends one request and records it. `due` is the intended send time.
-async fn one(load: &Load, recorder: &Recorder, due: Instant, endpoint: usize, client: usize) {
+async fn send_one(load: &Load, recorder: &Recorder, due: Instant, endpoint: usize, client: usize) {
     let sent_at = Instant::now();
     let e = &load.mix.endpoints[endpoint];
     let c = &load.clients[client];
@@ -41,7 +41,7 @@ async fn one(load: &Load, recorder: &Recorder, due: Instant, endpoint: usize, cl
             load.mix.request(endpoint),
             &e.url,
             load.timeout,
-            &load.identify,
+            &load.served_by,
         )
         .await;
     // Virtual clients (`--clients`) are the ones with a cookie jar.
@@ -69,7 +69,7 @@ async fn on_own_connection(
             c.execute(
                 load.mix.direct_request(endpoint),
                 load.timeout,
-                &load.identify,
+                &load.served_by,
             )
             .await
         }
@@ -114,7 +114,7 @@ pub async fn open_loop(
                 recorder.dispatched(due, true);
                 let (load, recorder) = (Arc::clone(&load), Arc::clone(&recorder));
                 tokio::spawn(async move {
-                    one(&load, &recorder, due, endpoint, client).await;
+                    send_one(&load, &recorder, due, endpoint, client).await;
                     drop(permit);
                 });
             }
@@ -155,7 +155,7 @@ pub async fn closed_loop(
                 let endpoint = load.mix.pick(&mut rng);
                 recorder.dispatched(now, true);
                 if load.clients[client].cookies.is_some() {
-                    one(&load, &recorder, now, endpoint, client).await;
+                    send_one(&load, &recorder, now, endpoint, client).await;
                     continue;
                 }
                 let outcome = on_own_connection(&load, &mut conn, client, endpoint).await;

@@ -3,11 +3,11 @@
 //! memory that does not grow with the run, into the report `verify` reads.
 
 pub mod cli;
-pub mod client;
 pub mod engine;
 pub mod mix;
 pub mod progress;
 pub mod recorder;
+pub mod request;
 pub mod run;
 pub mod schedule;
 pub mod selfwatch;

@@ -13,7 +13,7 @@ use weighbridge_report::{
     OVERFLOW_INSTANCE_PREFIX, OVERFLOW_TARGET, SecondLatency, Target, TargetRecorder, Totals,
 };
 
-use crate::client::{Class, Outcome};
+use crate::request::{Class, Outcome};
 
 /// Per-second histograms need fewer digits than the run's (2 digits: ±1 %).
 const SECOND_DIGITS: u8 = 2;

@@ -14,11 +14,11 @@ use weighbridge_report::{LoadgenWatch, MAX_TARGETS, OVERFLOW_TARGET, Report, SCH
 use weighbridge_signal::Signals;
 
 use crate::cli::{MergeArgs, Progress, Rate, RunArgs, Stages};
-use crate::client::{Identify, VirtualClient};
 use crate::engine::{self, Load};
 use crate::mix::Mix;
 use crate::progress;
 use crate::recorder::{Recorder, Results};
+use crate::request::{ServedBy, VirtualClient};
 use crate::schedule::{Schedule, Stage};
 use crate::selfwatch;
 
@@ -147,7 +147,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<(PathBuf, bool)> {
     Report::check_destination(&out).map_err(|e| cant_create(e.to_string()))?;
 
     let virtual_clients = args.clients.unwrap_or(0) as usize;
-    let tls = crate::client::tls_config()?;
+    let tls = crate::request::tls_config()?;
     let clients = if virtual_clients > 0 {
         (0..virtual_clients)
             .map(|_| VirtualClient::new(&tls, true))
@@ -158,7 +158,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<(PathBuf, bool)> {
     let load = Arc::new(Load {
         mix,
         clients,
-        identify: Identify {
+        served_by: ServedBy {
             target_header: args.target_header.clone(),
             instance_header: args.instance_header.clone(),
             target_json_field: args.target_json_field.clone(),
@@ -246,11 +246,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<(PathBuf, bool)> {
         &args,
         &shape,
         &load,
-        started_at,
-        ended_at,
-        end.interrupted,
-        results,
-        watch.mean_cpu(),
+        Finished {
+            started_at,
+            ended_at,
+            interrupted: end.interrupted,
+            results,
+            cpu_percent: watch.mean_cpu(),
+        },
     );
     if let Err(e) = report.write_atomic(&out) {
         // Keep the run: write it where a file can still go, and say where.
@@ -283,17 +285,24 @@ pub async fn run(args: RunArgs) -> anyhow::Result<(PathBuf, bool)> {
     Ok((out, end.interrupted))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn build_report(
-    args: &RunArgs,
-    shape: &Shape,
-    load: &Load,
+/// What a finished run measured, beside what it was asked to do.
+struct Finished {
     started_at: OffsetDateTime,
     ended_at: OffsetDateTime,
     interrupted: bool,
     results: Results,
+    /// loadgen's own mean CPU use over the run.
     cpu_percent: f64,
-) -> Report {
+}
+
+fn build_report(args: &RunArgs, shape: &Shape, load: &Load, finished: Finished) -> Report {
+    let Finished {
+        started_at,
+        ended_at,
+        interrupted,
+        results,
+        cpu_percent,
+    } = finished;
     let urls = load
         .mix
         .endpoints

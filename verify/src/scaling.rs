@@ -599,28 +599,22 @@ fn check_target(
         );
     }
     if want_out {
-        judge_reactions(
-            ts,
-            load,
-            &ts.scale_out_reactions,
-            seconds,
-            "scale-out",
-            options.within_s,
-            0.0,
-            &mut push,
-        );
+        let expected = Expected {
+            name: "scale-out",
+            reactions: &ts.scale_out_reactions,
+            within_s: options.within_s,
+            not_before_s: 0.0,
+        };
+        judge_reactions(ts, load, seconds, &expected, &mut push);
     }
     if want_in {
-        judge_reactions(
-            ts,
-            load,
-            &ts.scale_in_reactions,
-            seconds,
-            "scale-in",
-            options.scale_in_within_s,
-            options.scale_in_not_before_s,
-            &mut push,
-        );
+        let expected = Expected {
+            name: "scale-in",
+            reactions: &ts.scale_in_reactions,
+            within_s: options.scale_in_within_s,
+            not_before_s: options.scale_in_not_before_s,
+        };
+        judge_reactions(ts, load, seconds, &expected, &mut push);
     }
     if let Some(max_failed) = options.max_failed_while_scaling {
         let failed: u64 = ts.events.iter().map(|e| e.failed_nearby).sum();
@@ -639,17 +633,29 @@ fn check_target(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One expected reaction to the load's changes: the check's name, the
+/// reactions found, and when each must come (between `not_before_s` and
+/// `within_s` after its load change).
+struct Expected<'a> {
+    name: &'static str,
+    reactions: &'a [Reaction],
+    within_s: f64,
+    not_before_s: f64,
+}
+
 fn judge_reactions(
     ts: &TargetScaling,
     load: &[LoadChange],
-    reactions: &[Reaction],
     seconds: u64,
-    name: &'static str,
-    within_s: f64,
-    not_before_s: f64,
+    expected: &Expected<'_>,
     push: &mut impl FnMut(&'static str, Verdict, String),
 ) {
+    let &Expected {
+        name,
+        reactions,
+        within_s,
+        not_before_s,
+    } = expected;
     let (load_word, count_word) = if name == "scale-out" {
         ("rise", "out")
     } else {

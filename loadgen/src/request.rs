@@ -98,7 +98,7 @@ pub const MAX_LABEL_BODY: usize = 64 * 1024;
 
 /// Where a response says who served it.
 #[derive(Debug, Clone)]
-pub struct Identify {
+pub struct ServedBy {
     pub target_header: HeaderName,
     pub instance_header: HeaderName,
     /// JSON pointer into the body, used when the header is absent.
@@ -160,7 +160,7 @@ impl VirtualClient {
         mut request: Request<Full<Bytes>>,
         url: &url::Url,
         timeout: Duration,
-        identify: &Identify,
+        served_by: &ServedBy,
     ) -> Outcome {
         self.add_cookies(&mut request, url);
         let response = async {
@@ -169,7 +169,7 @@ impl VirtualClient {
                 .await
                 .map_err(|e| classify_error(&e))
         };
-        read_response(response, timeout, identify, |headers| {
+        read_response(response, timeout, served_by, |headers| {
             self.store_cookies(headers, url)
         })
         .await
@@ -207,7 +207,7 @@ impl Connection {
         &mut self,
         request: Request<Full<Bytes>>,
         timeout: Duration,
-        identify: &Identify,
+        served_by: &ServedBy,
     ) -> Outcome {
         let sender = &mut self.sender;
         let response = async {
@@ -217,7 +217,7 @@ impl Connection {
                 .await
                 .map_err(|e| classify_hyper(&e))
         };
-        read_response(response, timeout, identify, |_| {}).await
+        read_response(response, timeout, served_by, |_| {}).await
     }
 
     /// Whether the connection can take another request.
@@ -230,7 +230,7 @@ impl Connection {
 async fn read_response(
     response: impl std::future::Future<Output = Result<http::Response<hyper::body::Incoming>, Class>>,
     timeout: Duration,
-    identify: &Identify,
+    served_by: &ServedBy,
     on_headers: impl FnOnce(&HeaderMap),
 ) -> Outcome {
     let exchange = async {
@@ -243,9 +243,9 @@ async fn read_response(
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
-        let mut target = header(&identify.target_header);
-        let instance = header(&identify.instance_header);
-        match (&target, &identify.target_json_field) {
+        let mut target = header(&served_by.target_header);
+        let instance = header(&served_by.instance_header);
+        match (&target, &served_by.target_json_field) {
             (None, Some(pointer)) => {
                 let mut bytes = Vec::new();
                 let mut whole = true;

@@ -118,8 +118,12 @@ pub struct DemoArgs {
     /// Load duration.
     #[arg(long, default_value = "20s", value_parser = humantime::parse_duration)]
     pub duration: Duration,
-    /// verify's practical tolerance, in percentage points.
-    #[arg(long, default_value_t = 2.0)]
+    /// verify's practical tolerance, in percentage points. At the default
+    /// load (about 5 400 weighted requests) a correct 10/90 split's exact
+    /// intervals fit in ±3 pp except with probability about 1e-4, so the
+    /// demo PASSes; narrower tolerances need more requests (verify says how
+    /// many).
+    #[arg(long, default_value_t = 3.0)]
     pub tolerance: f64,
     /// Where to write the loadgen report.
     #[arg(long, default_value = "reports/demo.json")]

@@ -109,12 +109,13 @@ pub fn split_markdown(r: &SplitReport) -> String {
     if let (Some(p), Some(stat)) = (r.p_value, r.statistic) {
         let _ = writeln!(
             out,
-            "\n{}: X² = {stat:.3}, df = {}, p = {} (alpha {}, tolerance {} pp)",
+            "\n{} against the exact weights: X² = {stat:.3}, df = {}, p = {} (alpha {}, tolerance {} pp or {} %)",
             r.test.describe(),
             r.df,
             p_text(p),
             r.alpha,
-            r.tolerance_pp
+            r.tolerance_pp,
+            r.tolerance_relative_pct
         );
     }
     if let Some(e) = &r.errors {

@@ -18,6 +18,7 @@ use crate::output::{self, Format};
 use crate::reports;
 use crate::scaling::{self, Expect, ScalingOptions, ScalingReport};
 use crate::split::{self, SplitOptions, SplitReport};
+use crate::tolerance::{Tolerance, ToleranceBound};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -193,20 +194,19 @@ pub struct SplitArgs {
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
 
-    /// Significance level: the test rejects the weights when p < alpha; also
-    /// the simultaneous error rate of the confidence intervals.
+    /// The bound on each error: a split truly within tolerance FAILs, and
+    /// one truly outside it PASSes, with probability at most alpha. Also the
+    /// level of the sample-ratio test.
     #[arg(long, default_value_t = 0.001, value_name = "P")]
     pub alpha: f64,
 
-    /// Practical tolerance in percentage points of share: a target off by more
-    /// than this (and significantly so) FAILs; all within it PASSes.
-    #[arg(long, default_value_t = 1.0, value_name = "PP")]
-    pub tolerance: f64,
-
-    /// Power the test must have against a deviation of one tolerance for a
-    /// non-rejection to count as PASS (below it: INCONCLUSIVE).
-    #[arg(long, default_value_t = 0.8, value_name = "P")]
-    pub power: f64,
+    /// How far a target's share may be from its weight: `1pp` (percentage
+    /// points; a bare number means pp) and/or `50%` (of the target's
+    /// expected share). Each target's band is the tighter of the two, so a
+    /// 1 % canary gets 0.5-1.5 % and a 90 % target ±1 pp. Give it twice to
+    /// set both; one given keeps the other's default [default: 1pp, 50%].
+    #[arg(long, value_name = "1pp|50%", action = clap::ArgAction::Append)]
+    pub tolerance: Vec<ToleranceBound>,
 
     /// Reports: FAIL when more than this share of requests failed, overall
     /// (failures without a response included) or at any one target. A
@@ -377,8 +377,7 @@ impl SplitArgs {
     pub fn options(&self) -> SplitOptions {
         SplitOptions {
             alpha: self.alpha,
-            tolerance_pp: self.tolerance,
-            power: self.power,
+            tolerance: Tolerance::from_bounds(&self.tolerance),
             mc_draws: self.mc_draws,
             mc_seed: self.seed,
         }

@@ -1,17 +1,12 @@
-//! Exact tests for small expected counts, where the chi-square
-//! approximation is poor: the two-sided exact binomial test for two targets
-//! and a seeded Monte Carlo multinomial test for more.
+//! The seeded Monte Carlo multinomial test, for three or more targets when
+//! an expected count is too small for the chi-square approximation (two
+//! targets get the exact binomial test of [`crate::binomial`]).
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution};
-use statrs::distribution::{Binomial as BinomialDist, Discrete};
 
 use crate::chisq::pearson_statistic;
-
-/// Relative tolerance when comparing point probabilities, so that outcomes
-/// exactly as likely as the observed one are not lost to rounding.
-pub const PMF_RELATIVE_TOLERANCE: f64 = 1e-7;
 
 /// Default number of Monte Carlo draws.
 pub const DEFAULT_MC_DRAWS: u32 = 100_000;
@@ -19,19 +14,6 @@ pub const DEFAULT_MC_DRAWS: u32 = 100_000;
 /// Default seed of the Monte Carlo test: the same counts always give the
 /// same p-value.
 pub const DEFAULT_MC_SEED: u64 = 0x5EED_0F5B;
-
-/// Two-sided exact binomial test: the probability, under `Binomial(n, p)`,
-/// of every outcome no more likely than `k` (the "minimum likelihood"
-/// method, as R's `binom.test` and scipy's `binomtest`).
-pub fn binomial_two_sided(k: u64, n: u64, p: f64) -> f64 {
-    let Ok(dist) = BinomialDist::new(p, n) else {
-        return f64::NAN;
-    };
-    let observed = dist.pmf(k);
-    let bound = observed * (1.0 + PMF_RELATIVE_TOLERANCE);
-    let total: f64 = (0..=n).map(|i| dist.pmf(i)).filter(|&q| q <= bound).sum();
-    total.min(1.0)
-}
 
 /// Monte Carlo goodness-of-fit test: draws `draws` multinomial samples of
 /// the observed size at `probs` with a ChaCha8 generator seeded by `seed`,

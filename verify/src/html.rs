@@ -246,7 +246,7 @@ fn split_tables(s: &SplitReport) -> Markup {
             tr {
                 th { "target" } th.n { "weight" } th.n { "expected" } th.n { "observed" }
                 th.n { "interval (" (format!("{:.2} %", s.interval_confidence * 100.0)) ")" }
-                th.n { "deviation" } th.n { (s.unit.as_str()) }
+                th.n { "band" } th.n { "deviation" } th.n { (s.unit.as_str()) }
             }
             @for t in &s.targets {
                 tr {
@@ -255,18 +255,16 @@ fn split_tables(s: &SplitReport) -> Markup {
                     td.n { (format!("{:.2} %", t.expected_share * 100.0)) }
                     td.n { (format!("{:.2} %", t.share * 100.0)) }
                     td.n { (t.interval.as_ref().map_or(String::new(), |i| format!("{:.2} – {:.2} %", i.low * 100.0, i.high * 100.0))) }
+                    td.n { (t.band.as_ref().map_or(String::new(), |b| format!("{:.2} – {:.2} %", b.low * 100.0, b.high * 100.0))) }
                     td.n { (format!("{:+.2} pp", t.deviation_pp)) }
                     td.n { (t.observed) }
                 }
             }
         }
         table {
-            tr { td { "test" } td { (s.test.describe()) } }
+            tr { td { "sample-ratio test" } td { (s.test.describe()) } }
             tr { td { "p-value" } td { (s.p_value.map_or("not tested".to_owned(), p_short)) " (alpha " (s.alpha) ")" } }
-            tr { td { "tolerance" } td { (s.tolerance_pp) " percentage points" } }
-            @if let Some(p) = &s.power {
-                tr { td { "power at one tolerance" } td { (format!("{:.3}", p.achieved)) " (needed " (p.target) ")" } }
-            }
+            tr { td { "tolerance" } td { (s.tolerance_pp) " percentage points or " (s.tolerance_relative_pct) " % of the expected share, whichever is tighter" } }
             @if let Some(n) = s.required_n {
                 tr { td { "would decide at" } td { (n) " " (s.unit.as_str()) } }
             }

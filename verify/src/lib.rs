@@ -1,10 +1,11 @@
 //! weighbridge `verify`: the statistical judge of a traffic split.
 //!
 //! One concern per module: [`verdict`] (the three verdicts and their exit
-//! codes, shared by every judge), [`chisq`] (Pearson's test), [`exact`] (exact
-//! binomial and Monte Carlo tests for small counts), [`intervals`]
-//! (simultaneous Wilson intervals), [`power`] (noncentral chi-square power
-//! and the sample size that decides), [`split`] (the decision), [`counts`]
+//! codes, shared by every judge), [`chisq`] (Pearson's test), [`binomial`]
+//! (exact binomial tails, test and Clopper-Pearson interval), [`exact`]
+//! (the Monte Carlo test for small counts), [`intervals`] (the interval
+//! type), [`tolerance`] (per-target tolerance bands), [`split`] (the
+//! decision, its rule in [`split::decision`]), [`counts`]
 //! (inline input), [`reports`] (loadgen reports: read, merge, tables),
 //! [`cloudwatch`] (ALB RequestCount), [`inputs`] (each input to a complete
 //! verdict), [`dispersion`] (per-window and per-client homogeneity),
@@ -17,6 +18,7 @@
 //! [`cli`] (the command line).
 //! How to read a verdict: `docs/verify.md`.
 
+pub mod binomial;
 pub mod chisq;
 pub mod ci;
 pub mod cli;
@@ -33,11 +35,11 @@ pub mod html;
 pub mod inputs;
 pub mod intervals;
 pub mod output;
-pub mod power;
 pub mod reports;
 pub mod scaling;
 pub mod split;
 pub mod synth;
+pub mod tolerance;
 pub mod verdict;
 
 pub use counts::Counts;

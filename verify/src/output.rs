@@ -75,17 +75,26 @@ pub fn text(report: &SplitReport) -> String {
     let conf = format!("{:.3} %", 100.0 * report.interval_confidence);
     let _ = writeln!(
         out,
-        "{:<label_w$}  {:>6}  {:>10}  {:>8}  {:>8}  {:>9}  interval ({conf})",
-        "target", "weight", "requests", "share", "expected", "deviation"
+        "{:<label_w$}  {:>6}  {:>10}  {:>8}  {:>8}  {:>9}  {:<22}  band",
+        "target",
+        "weight",
+        "requests",
+        "share",
+        "expected",
+        "deviation",
+        format!("interval ({conf})")
     );
     for t in &report.targets {
         let weight = t.weight.map_or("?".to_owned(), |w| w.to_string());
         let interval = t.interval.map_or(String::new(), |iv| {
             format!("[{}, {}]", pct(iv.low), pct(iv.high))
         });
+        let band = t.band.map_or(String::new(), |b| {
+            format!("[{}, {}]", pct(b.low), pct(b.high))
+        });
         let _ = writeln!(
             out,
-            "{:<label_w$}  {:>6}  {:>10}  {:>8}  {:>8}  {:>+6.2} pp  {interval}",
+            "{:<label_w$}  {:>6}  {:>10}  {:>8}  {:>8}  {:>+6.2} pp  {interval:<22}  {band}",
             t.label,
             weight,
             t.observed,
@@ -102,7 +111,7 @@ pub fn text(report: &SplitReport) -> String {
         (test, Some(stat), Some(p)) => {
             let _ = writeln!(
                 out,
-                "test:     {}: X² = {stat:.3}, df = {}, p = {} (alpha {})",
+                "test:     {} against the exact weights: X² = {stat:.3}, df = {}, p = {} (alpha {})",
                 test.describe(),
                 report.df,
                 p_text(p),
@@ -184,13 +193,11 @@ pub fn text(report: &SplitReport) -> String {
             e.without_target
         );
     }
-    if let Some(power) = report.power {
-        let _ = writeln!(
-            out,
-            "power:    {:.3} to detect a {} pp deviation (required {})",
-            power.achieved, report.tolerance_pp, power.target
-        );
-    }
+    let _ = writeln!(
+        out,
+        "bands:    {} pp or {} % of the expected share, whichever is tighter",
+        report.tolerance_pp, report.tolerance_relative_pct
+    );
     for note in &report.notes {
         let _ = writeln!(out, "note:     {note}");
     }
@@ -200,6 +207,9 @@ pub fn text(report: &SplitReport) -> String {
         report.verdict.as_str(),
         report.reason
     );
+    if let (None, Some(basis)) = (report.required_n, &report.required_n_basis) {
+        let _ = writeln!(out, "          {basis}");
+    }
     if let Some(n) = report.required_n {
         let basis = report.required_n_basis.as_deref().unwrap_or("");
         if n >= crate::counts::MAX_TOTAL {

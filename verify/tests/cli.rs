@@ -125,16 +125,19 @@ fn json_has_the_fields() {
     );
     assert_eq!(v["schema"], "weighbridge.verify.split/v1");
     assert_eq!(v["verdict"], "INCONCLUSIVE");
-    assert_eq!(v["test"], "pearson_chi_square");
+    assert_eq!(v["test"], "exact_binomial");
     assert_eq!(v["n"], 10000);
     assert_eq!(v["df"], 1);
+    // scipy: stats.binomtest(1042, 10000, 0.1).pvalue
     let p = v["p_value"].as_f64().expect("p");
-    assert!((p - 0.161_513_318_467_538_08).abs() < 1e-9);
+    assert!((p - 0.161_507_407_498_656_39).abs() < 1e-9);
     assert!((v["statistic"].as_f64().expect("stat") - 1.96).abs() < 1e-12);
     assert_eq!(v["targets"][0]["label"], "ecs");
     assert_eq!(v["targets"][0]["observed"], 1042);
     assert!(v["targets"][0]["interval"]["low"].is_f64());
-    assert!(v["power"]["achieved"].is_f64());
+    assert_eq!(v["targets"][0]["call"], "undecided");
+    assert!(v["targets"][0]["band"]["high"].is_f64());
+    assert_eq!(v["tolerance_relative_pct"], 50.0);
     assert!(v["required_n"].is_u64());
     assert!(v["notes"].is_array());
 }
@@ -251,7 +254,7 @@ fn help_explains_flags_and_exit_codes() {
     verify().args(["split", "--help"]).assert().code(0).stdout(
         predicate::str::contains("--tolerance")
             .and(predicate::str::contains("--alpha"))
-            .and(predicate::str::contains("--power"))
+            .and(predicate::str::contains("1pp|50%"))
             .and(predicate::str::contains("64"))
             .and(predicate::str::contains("INCONCLUSIVE")),
     );

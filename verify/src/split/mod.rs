@@ -1,29 +1,33 @@
-//! The verdict on a traffic split: leak checks, the goodness-of-fit test,
-//! simultaneous intervals, power, and the decision table that turns them
-//! into PASS / FAIL / INCONCLUSIVE. `docs/verify.md` explains how to read it.
+//! The verdict on a traffic split: leak checks, exact simultaneous
+//! intervals against per-target tolerance bands, and the sample-ratio
+//! test. `docs/verify.md` explains how to read it.
 //!
 //! Decision, in this order:
 //! 1. any request on a zero-weight target, on a target the policy does not
 //!    know, or on a rule path served by the wrong target → **FAIL**;
-//! 2. the goodness-of-fit test rejects at `alpha` **and** some target's
-//!    observed share is off by more than the tolerance → **FAIL**;
-//! 3. every target's simultaneous Wilson interval (Bonferroni `alpha / k`)
-//!    lies within expected ± tolerance → **PASS** (with a note when the test
-//!    rejected: a real but practically negligible difference);
-//! 4. the test does not reject and its power against the least favourable
-//!    deviation of one tolerance is at least `--power` → **PASS**;
-//! 5. otherwise **INCONCLUSIVE**, with the number of requests that would
-//!    decide it.
+//! 2. some target's simultaneous Clopper-Pearson interval (confidence
+//!    `1 − alpha/k`) lies wholly outside its tolerance band → **FAIL**;
+//! 3. every target's interval lies within its band → **PASS**;
+//! 4. otherwise **INCONCLUSIVE**, with the number of requests that would
+//!    decide it if the observed shares held.
 //!
-//! With a single positive-weight target (100/0) there is no split to test:
-//! it PASSes once enough requests were seen that a leak at the tolerance
-//! rate would have shown up with probability `--power`.
+//! Both errors are bounded by `alpha` for every split and every N (see
+//! [`decision`]). The goodness-of-fit p-value against the exact weights (the
+//! sample-ratio-mismatch statistic) is reported, and a rejection within
+//! tolerance is a note, never a FAIL.
+//!
+//! With a single positive-weight target (100/0) the same rule applies to
+//! its share of 100 %: it PASSes once a leak as large as the tolerance would
+//! have shown up with probability `1 − alpha/2`.
+
+pub mod decision;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use weighbridge_policy::Policy;
 
+use crate::binomial;
 use crate::chisq::{self, chi2_cdf};
 use crate::counts::Counts;
 use crate::dispersion::Heterogeneity;
@@ -32,8 +36,9 @@ use crate::exact::{self, DEFAULT_MC_DRAWS, DEFAULT_MC_SEED};
 use crate::failures::ErrorReport;
 use crate::fmt::pct;
 use crate::intervals::{self, Interval};
-use crate::power;
+use crate::tolerance::Tolerance;
 use crate::verdict::Verdict;
+use decision::Call;
 
 /// Smallest expected count for which the chi-square approximation is used.
 pub const MIN_EXPECTED_FOR_CHI_SQUARE: f64 = 5.0;
@@ -50,9 +55,9 @@ pub const NEAR_PERFECT_LOWER_TAIL: f64 = 0.01;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TestUsed {
-    /// Pearson's chi-square, every expected count ≥ 5.
+    /// Three or more targets, every expected count ≥ 5: Pearson's chi-square.
     PearsonChiSquare,
-    /// Two targets, some expected count < 5: exact two-sided binomial.
+    /// Two targets: exact two-sided binomial.
     ExactBinomial,
     /// Three or more targets, some expected count < 5: seeded Monte Carlo.
     MonteCarlo,
@@ -65,7 +70,7 @@ impl TestUsed {
     pub fn describe(self) -> &'static str {
         match self {
             TestUsed::PearsonChiSquare => "Pearson chi-square",
-            TestUsed::ExactBinomial => "exact binomial (expected count < 5)",
+            TestUsed::ExactBinomial => "exact binomial",
             TestUsed::MonteCarlo => "Monte Carlo chi-square (expected count < 5)",
             TestUsed::None => "none",
         }
@@ -117,13 +122,13 @@ pub struct WindowSummary {
 /// The thresholds of the judge.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SplitOptions {
-    /// Significance level of the test, and the simultaneous error rate of the
-    /// intervals. Default 0.001.
+    /// The bound on each error (false PASS, false FAIL): the simultaneous
+    /// error rate of the intervals, and the level of the sample-ratio test.
+    /// Default 0.001.
     pub alpha: f64,
-    /// Practical tolerance in percentage points of share. Default 1.
-    pub tolerance_pp: f64,
-    /// Power needed to PASS on a non-rejection. Default 0.8.
-    pub power: f64,
+    /// How far a share may be from its weight: 1 pp or 50 % of the
+    /// expected share, whichever is tighter, by default.
+    pub tolerance: Tolerance,
     /// Draws of the Monte Carlo test. Default 100 000.
     pub mc_draws: u32,
     /// Seed of the Monte Carlo test.
@@ -134,8 +139,7 @@ impl Default for SplitOptions {
     fn default() -> Self {
         SplitOptions {
             alpha: 0.001,
-            tolerance_pp: 1.0,
-            power: 0.8,
+            tolerance: Tolerance::default(),
             mc_draws: DEFAULT_MC_DRAWS,
             mc_seed: DEFAULT_MC_SEED,
         }
@@ -145,28 +149,14 @@ impl Default for SplitOptions {
 impl SplitOptions {
     /// Checks every option's range.
     pub fn validate(&self) -> Result<(), InputError> {
-        let open_unit = |v: f64| v > 0.0 && v < 1.0;
-        if !open_unit(self.alpha) {
+        if !(self.alpha > 0.0 && self.alpha < 0.5) {
             return Err(InputError::BadOption {
                 name: "alpha",
                 value: self.alpha,
-                reason: "must be between 0 and 1, exclusive",
+                reason: "must be more than 0 and less than 0.5",
             });
         }
-        if !(self.tolerance_pp > 0.0 && self.tolerance_pp < 50.0) {
-            return Err(InputError::BadOption {
-                name: "tolerance",
-                value: self.tolerance_pp,
-                reason: "must be more than 0 and less than 50 percentage points",
-            });
-        }
-        if !open_unit(self.power) {
-            return Err(InputError::BadOption {
-                name: "power",
-                value: self.power,
-                reason: "must be between 0 and 1, exclusive",
-            });
-        }
+        self.tolerance.validate()?;
         if self.mc_draws == 0 || self.mc_draws > MAX_MC_DRAWS {
             return Err(InputError::BadOption {
                 name: "mc-draws",
@@ -197,8 +187,13 @@ pub struct TargetRow {
     pub expected: f64,
     /// `share − expected_share`, in percentage points.
     pub deviation_pp: f64,
-    /// Simultaneous Wilson interval of the share (positive-weight targets).
+    /// Simultaneous Clopper-Pearson interval of the share, at confidence
+    /// `1 − alpha/k` (positive-weight targets).
     pub interval: Option<Interval>,
+    /// The shares within tolerance of the expected one (positive-weight targets).
+    pub band: Option<Interval>,
+    /// Where the interval lies relative to the band (positive-weight targets).
+    pub call: Option<Call>,
 }
 
 /// Requests where the policy says there must be none.
@@ -229,15 +224,6 @@ pub enum LeakKind {
     },
 }
 
-/// Power of the test against the least favourable deviation of one tolerance.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct PowerReport {
-    /// Power at the observed number of requests.
-    pub achieved: f64,
-    /// The power required (`--power`).
-    pub target: f64,
-}
-
 /// The complete verdict with everything that led to it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SplitReport {
@@ -264,16 +250,16 @@ pub struct SplitReport {
     pub rule_routed: u64,
     /// Significance level used.
     pub alpha: f64,
-    /// Tolerance used, percentage points.
+    /// Absolute tolerance used, percentage points.
     pub tolerance_pp: f64,
+    /// Relative tolerance used, percent of each target's expected share.
+    pub tolerance_relative_pct: f64,
     /// Confidence of each simultaneous interval, `1 − alpha / k`.
     pub interval_confidence: f64,
     /// Every target: policy targets in policy order, then unknown ones.
     pub targets: Vec<TargetRow>,
     /// Every leak found.
     pub leaks: Vec<Leak>,
-    /// Power (`None` when there is no split to test).
-    pub power: Option<PowerReport>,
     /// Requests that would decide an INCONCLUSIVE verdict.
     pub required_n: Option<u64>,
     /// How `required_n` was worked out.
@@ -344,7 +330,6 @@ pub fn judge_with(
 ) -> Result<SplitReport, InputError> {
     options.validate()?;
     counts.check()?;
-    let tolerance = options.tolerance_pp / 100.0;
     let mut notes = Vec::new();
     let mut leaks = Vec::new();
 
@@ -447,6 +432,8 @@ pub fn judge_with(
             .sum::<u64>()
         + stray_rows.iter().map(|(_, c)| c).sum::<u64>();
 
+    // The sample-ratio statistic: does the split differ from the exact
+    // weights at all? Reported, never the verdict's reason on its own.
     let mut test = TestUsed::None;
     let mut p_value = None;
     let mut statistic = None;
@@ -455,12 +442,12 @@ pub fn judge_with(
         let stat = chisq::pearson_statistic(&observed, &probs);
         statistic = Some(stat);
         let min_expected = probs.iter().fold(f64::INFINITY, |m, p| m.min(p * n as f64));
-        let p = if min_expected >= MIN_EXPECTED_FOR_CHI_SQUARE {
+        let p = if k == 2 {
+            test = TestUsed::ExactBinomial;
+            binomial::two_sided(observed[0], n, probs[0])
+        } else if min_expected >= MIN_EXPECTED_FOR_CHI_SQUARE {
             test = TestUsed::PearsonChiSquare;
             chisq::chi2_sf(stat, df)
-        } else if k == 2 {
-            test = TestUsed::ExactBinomial;
-            exact::binomial_two_sided(observed[0], n, probs[0])
         } else {
             test = TestUsed::MonteCarlo;
             monte_carlo = Some(MonteCarloInfo {
@@ -470,7 +457,7 @@ pub fn judge_with(
             exact::monte_carlo(&observed, &probs, options.mc_draws, options.mc_seed)
         };
         p_value = Some(p);
-        if test == TestUsed::PearsonChiSquare {
+        if min_expected >= MIN_EXPECTED_FOR_CHI_SQUARE {
             // Near-perfect counts: how likely is a statistic this small
             // (continuity corrected so that hitting the expected counts
             // exactly is not "impossible")?
@@ -489,18 +476,25 @@ pub fn judge_with(
                     "counts are closer to the weights than independent random routing makes likely \
                      (P = {lower:.2e} of a split this even; dispersion {:.3}, expected about 1): \
                      typical of a deterministic (weighted round-robin) router; not a failure, but \
-                     requests are not independent, so the p-value is conservative",
+                     requests are not independent, so the intervals are conservative",
                     stat / f64::from(df)
                 ));
             }
         }
     }
 
-    let intervals: Vec<Interval> = if n > 0 {
-        intervals::simultaneous_wilson(&observed, options.alpha)
-    } else {
-        Vec::new()
-    };
+    // --- intervals, bands and calls ---
+    let per_side = decision::per_side(options.alpha, k);
+    let bands: Vec<Interval> = probs.iter().map(|&p| options.tolerance.band(p)).collect();
+    let calls: Vec<Call> = observed
+        .iter()
+        .zip(&bands)
+        .map(|(&x, &band)| decision::call(x, n, band, per_side))
+        .collect();
+    let intervals: Vec<Interval> = observed
+        .iter()
+        .map(|&x| intervals::clopper_pearson(x, n, 2.0 * per_side))
+        .collect();
 
     // --- rows ---
     let mut rows = Vec::new();
@@ -526,7 +520,9 @@ pub fn judge_with(
                 } else {
                     0.0
                 },
-                interval: intervals.get(i).copied(),
+                interval: (n > 0).then_some(intervals[i]),
+                band: Some(bands[i]),
+                call: Some(calls[i]),
             });
         } else {
             let count = weighted(&t.label);
@@ -544,6 +540,8 @@ pub fn judge_with(
                 expected: 0.0,
                 deviation_pp: 100.0 * share,
                 interval: None,
+                band: None,
+                call: None,
             });
         }
     }
@@ -558,14 +556,10 @@ pub fn judge_with(
             expected: 0.0,
             deviation_pp: 100.0 * share,
             interval: None,
+            band: None,
+            call: None,
         });
     }
-
-    // --- power ---
-    let power_report = (k >= 2).then(|| PowerReport {
-        achieved: power::power(n, &probs, tolerance, options.alpha),
-        target: options.power,
-    });
 
     if policy.stickiness().enabled && unit == Unit::Requests {
         notes.push(
@@ -580,150 +574,107 @@ pub fn judge_with(
     let mut required_n = None;
     let mut required_n_basis = None;
     let rejected = p_value.is_some_and(|p| p < options.alpha);
-    let off: Vec<&TargetRow> = rows
-        .iter()
-        .filter(|r| r.weight.is_some_and(|w| w > 0) && r.deviation_pp.abs() > options.tolerance_pp)
-        .collect();
+    let conf = 100.0 * (1.0 - 2.0 * per_side);
+    let positive_rows: Vec<&TargetRow> = rows.iter().filter(|r| r.call.is_some()).collect();
     let (verdict, reason) = if !leaks.is_empty() {
         let what: Vec<String> = leaks.iter().map(describe_leak).collect();
         (Verdict::Fail, what.join("; "))
-    } else if k == 1 {
-        let needed = power::required_n_for_leak(tolerance, options.power);
-        if n >= needed {
-            (
+    } else {
+        match decision::verdict(&calls) {
+            Verdict::Fail => {
+                let outside: Vec<String> = positive_rows
+                    .iter()
+                    .filter(|r| matches!(r.call, Some(Call::Above | Call::Below)))
+                    .map(|r| describe_outside(r))
+                    .collect();
+                (Verdict::Fail, outside.join("; "))
+            }
+            Verdict::Pass if k == 1 => (
                 Verdict::Pass,
                 format!(
-                    "all {n} requests went to {}, the only target with a positive weight",
-                    positive[0].0
+                    "all {n} requests went to {}, the only target with a positive weight: a leak \
+                     of {} pp would have shown up with probability {}",
+                    positive[0].0,
+                    options.tolerance.absolute_pp,
+                    1.0 - per_side
                 ),
-            )
-        } else {
-            required_n = Some(needed);
-            required_n_basis = Some(format!(
-                "requests for a leak at {} % to have shown up with probability {}",
-                options.tolerance_pp, options.power
-            ));
-            (
-                Verdict::Inconclusive,
+            ),
+            Verdict::Pass => (
+                Verdict::Pass,
                 format!(
-                    "no leak in {n} requests, but a leak of {} % could hide in fewer than {needed}",
-                    options.tolerance_pp
+                    "every target's share is within tolerance ({}): each simultaneous {conf:.4} % \
+                     interval lies inside its band",
+                    options.tolerance
                 ),
-            )
+            ),
+            Verdict::Inconclusive => {
+                // If the shares seen so far held (the weights, before any request).
+                let shares: Vec<f64> = if n > 0 {
+                    observed.iter().map(|&x| x as f64 / n as f64).collect()
+                } else {
+                    probs.clone()
+                };
+                match decision::required_n(&shares, &bands, per_side, n) {
+                    Some((needed, would)) => {
+                        required_n = Some(needed);
+                        required_n_basis = Some(format!(
+                            "requests for the rule to {} if the {} shares hold; exact \
+                             Clopper-Pearson intervals at {conf:.4} %",
+                            if would == Verdict::Pass {
+                                "PASS"
+                            } else {
+                                "FAIL"
+                            },
+                            if n > 0 { "observed" } else { "expected" }
+                        ));
+                    }
+                    None => {
+                        required_n_basis = Some(
+                            "a share sits on the edge of its band: no number of requests \
+                             would decide it if the shares hold"
+                                .to_owned(),
+                        );
+                    }
+                }
+                let reason = if n == 0 {
+                    "no requests reached the weighted targets".to_owned()
+                } else {
+                    let open: Vec<String> = positive_rows
+                        .iter()
+                        .filter(|r| r.call == Some(Call::Undecided))
+                        .map(|r| describe_undecided(r))
+                        .collect();
+                    format!(
+                        "not enough requests to tell whether the split is within tolerance: {}",
+                        open.join("; ")
+                    )
+                };
+                (Verdict::Inconclusive, reason)
+            }
         }
-    } else if n == 0 {
-        required_n = Some(power::required_n(
-            &probs,
-            tolerance,
-            options.alpha,
-            options.power,
-        ));
-        required_n_basis = Some(power_basis(options));
-        (
-            Verdict::Inconclusive,
-            "no requests reached the weighted targets".to_owned(),
-        )
-    } else if rejected && !off.is_empty() {
-        let worst = off
-            .iter()
-            .map(|r| {
-                format!(
-                    "{} got {} instead of {} ({:+.2} pp)",
-                    r.label,
-                    pct(r.share),
-                    pct(r.expected_share),
-                    r.deviation_pp
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        (
-            Verdict::Fail,
-            format!(
-                "the split differs from the weights (p = {:.3e} < alpha {}) by more than {} pp: {worst}",
-                p_value.unwrap_or(f64::NAN),
-                options.alpha,
-                options.tolerance_pp
-            ),
-        )
-    } else if rows
-        .iter()
-        .filter_map(|r| r.interval.map(|iv| (iv, r.expected_share)))
-        .all(|(iv, e)| iv.within(e, tolerance))
-    {
-        if rejected {
-            notes.push(format!(
-                "the test rejects (p = {:.3e}), but every share is within {} pp of its weight: \
-                 a real difference too small to matter at this tolerance",
-                p_value.unwrap_or(f64::NAN),
-                options.tolerance_pp
-            ));
-        }
-        (
-            Verdict::Pass,
-            format!(
-                "every target's share is within {} pp of its weight (simultaneous {:.4} % intervals)",
-                options.tolerance_pp,
-                100.0 * (1.0 - options.alpha / k as f64)
-            ),
-        )
-    } else if !rejected && power_report.is_some_and(|p| p.achieved >= options.power) {
-        (
-            Verdict::Pass,
-            format!(
-                "no deviation found (p = {:.3}), and the test had power {:.3} to find one of {} pp",
-                p_value.unwrap_or(f64::NAN),
-                power_report.map_or(f64::NAN, |p| p.achieved),
-                options.tolerance_pp
-            ),
-        )
-    } else if rejected {
-        let z = intervals::z_two_sided(options.alpha / k as f64);
-        required_n = required_n_for_intervals(&rows, tolerance, z).map(|r| r.max(n + 1));
-        required_n_basis = Some(
-            "requests for the simultaneous intervals to fit within the tolerance if the observed \
-             shares hold (approximate)"
-                .to_owned(),
-        );
-        (
-            Verdict::Inconclusive,
-            format!(
-                "the split differs from the weights (p = {:.3e}), but by no more than {} pp so far; \
-                 more requests would tell whether the difference exceeds the tolerance",
-                p_value.unwrap_or(f64::NAN),
-                options.tolerance_pp
-            ),
-        )
-    } else {
-        required_n = Some(power::required_n(
-            &probs,
-            tolerance,
-            options.alpha,
-            options.power,
-        ));
-        required_n_basis = Some(power_basis(options));
-        (
-            Verdict::Inconclusive,
-            format!(
-                "no deviation found (p = {:.3}), but with {n} requests the test had only power {:.3} \
-                 to find one of {} pp",
-                p_value.unwrap_or(f64::NAN),
-                power_report.map_or(f64::NAN, |p| p.achieved),
-                options.tolerance_pp
-            ),
-        )
     };
+    if rejected && verdict != Verdict::Fail {
+        notes.push(format!(
+            "the split differs from the exact weights (sample-ratio test p = {:.3e} < alpha {}); \
+             {}",
+            p_value.unwrap_or(f64::NAN),
+            options.alpha,
+            if verdict == Verdict::Pass {
+                "every share is within tolerance, so the difference is too small to matter"
+            } else {
+                "whether it exceeds the tolerance is not decided yet"
+            }
+        ));
+    }
 
-    match test {
-        TestUsed::ExactBinomial => notes.push(
-            "an expected count is below 5: exact two-sided binomial test instead of chi-square"
-                .to_owned(),
-        ),
-        TestUsed::MonteCarlo => notes.push(format!(
-            "an expected count is below 5: Monte Carlo test with {} draws, seed {}",
-            options.mc_draws, options.mc_seed
-        )),
-        _ => {}
+    if test == TestUsed::MonteCarlo {
+        notes.push(format!(
+            "an expected count is below 5: the sample-ratio p-value is a Monte Carlo estimate \
+             ({} draws, seed {}, standard error at most {:.1e})",
+            options.mc_draws,
+            options.mc_seed,
+            0.5 / f64::from(options.mc_draws).sqrt()
+        ));
     }
 
     Ok(SplitReport {
@@ -738,11 +689,11 @@ pub fn judge_with(
         total: counts.total(),
         rule_routed,
         alpha: options.alpha,
-        tolerance_pp: options.tolerance_pp,
-        interval_confidence: 1.0 - options.alpha / k as f64,
+        tolerance_pp: options.tolerance.absolute_pp,
+        tolerance_relative_pct: options.tolerance.relative_pct,
+        interval_confidence: 1.0 - 2.0 * per_side,
         targets: rows,
         leaks,
-        power: power_report,
         required_n,
         required_n_basis,
         monte_carlo,
@@ -755,27 +706,44 @@ pub fn judge_with(
     })
 }
 
-fn power_basis(options: &SplitOptions) -> String {
+fn describe_band(r: &TargetRow) -> String {
+    match (r.interval, r.band) {
+        (Some(iv), Some(band)) => format!(
+            "interval {}–{}, band {}–{}",
+            pct(iv.low),
+            pct(iv.high),
+            pct(band.low),
+            pct(band.high)
+        ),
+        (None, Some(band)) => format!("band {}–{}", pct(band.low), pct(band.high)),
+        _ => String::new(),
+    }
+}
+
+fn describe_outside(r: &TargetRow) -> String {
     format!(
-        "requests for power {} against a {} pp deviation at alpha {}",
-        options.power, options.tolerance_pp, options.alpha
+        "{} got {} instead of {} ({:+.2} pp), {} its band ({})",
+        r.label,
+        pct(r.share),
+        pct(r.expected_share),
+        r.deviation_pp,
+        if r.call == Some(Call::Above) {
+            "above"
+        } else {
+            "below"
+        },
+        describe_band(r)
     )
 }
 
-/// Smallest N at which, if the observed shares held, every interval
-/// (normal approximation of its half-width, `z √(p(1−p)/N)`) would fit in
-/// expected ± tolerance. `None` when some share is already at the bound.
-fn required_n_for_intervals(rows: &[TargetRow], tolerance: f64, z: f64) -> Option<u64> {
-    let mut needed: u64 = 0;
-    for r in rows.iter().filter(|r| r.interval.is_some()) {
-        let room = tolerance - (r.share - r.expected_share).abs();
-        if room <= 0.0 {
-            return None;
-        }
-        let var = (r.share * (1.0 - r.share)).max(1e-12);
-        needed = needed.max((z * z * var / (room * room)).ceil() as u64);
-    }
-    Some(needed)
+fn describe_undecided(r: &TargetRow) -> String {
+    format!(
+        "{} got {} of an expected {} ({})",
+        r.label,
+        pct(r.share),
+        pct(r.expected_share),
+        describe_band(r)
+    )
 }
 
 fn describe_leak(leak: &Leak) -> String {

@@ -393,7 +393,10 @@ fn step_summary_and_junit_are_written() {
     assert!(md.contains("| ecs | 10 | 1300 |"));
     let xml = std::fs::read_to_string(&junit).expect("junit");
     assert!(xml.contains("failures=\"1\""));
-    assert!(xml.contains("<failure message=\"ecs got 13.00 % instead of 10.00 %"), "{xml}");
+    assert!(
+        xml.contains("<failure message=\"ecs got 13.00 % instead of 10.00 %"),
+        "{xml}"
+    );
 }
 
 /// The path-rule leak a report shows (lambda serving the ECS-only path)

@@ -225,6 +225,13 @@ pub struct SplitArgs {
     #[arg(long)]
     pub sticky: bool,
 
+    /// Reports: replay the run second by second with the sequential judge
+    /// (anytime-valid confidence sequences, same bands and error bounds)
+    /// and answer with the verdict it reached at its first decision, and
+    /// when: how early this run could have been stopped.
+    #[arg(long, conflicts_with_all = ["counts", "cloudwatch", "sticky"])]
+    pub sequential: bool,
+
     /// Where the verdict goes.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -451,7 +458,11 @@ pub fn run_split(
         inputs::judge_cloudwatch(&policy, &args.query()?, &options)?
     } else {
         let report = reports::read_merged(&args.reports)?;
-        let judged = inputs::judge_report(&policy, &report, &options, &args.checks())?;
+        let judged = if args.sequential {
+            inputs::replay_report(&policy, &report, &options, &args.checks())?
+        } else {
+            inputs::judge_report(&policy, &report, &options, &args.checks())?
+        };
         merged = Some(report);
         judged
     };

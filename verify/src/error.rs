@@ -129,6 +129,13 @@ pub enum InputError {
         /// Where the counts came from (`--counts`).
         from: &'static str,
     },
+
+    /// `--sequential` cannot replay this report faithfully.
+    #[error("--sequential cannot replay this report: {reason}")]
+    SequentialUnsupported {
+        /// Why, and what to do instead.
+        reason: String,
+    },
 }
 
 impl From<ReportError> for InputError {

@@ -7,11 +7,14 @@ use weighbridge_policy::Policy;
 use weighbridge_report::{MAX_TARGETS, OVERFLOW_TARGET, Report, UNKNOWN_TARGET};
 
 use crate::cloudwatch::{self, CloudWatchCounts};
+use crate::counts::Counts;
 use crate::dispersion::homogeneity;
 use crate::error::InputError;
 use crate::failures;
 use crate::reports;
-use crate::split::{ClientSummary, SplitOptions, SplitReport, Unit, WindowSummary, judge_with};
+use crate::split::{
+    ClientSummary, SplitOptions, SplitReport, Unit, WindowSummary, judge_with, sequential,
+};
 
 /// Default window of the per-window test, seconds.
 pub const DEFAULT_WINDOW_S: u64 = 30;
@@ -240,6 +243,74 @@ fn check_target_groups(policy: &Policy, labels: &[String]) -> Result<(), InputEr
 /// Judges the split of real traffic from CloudWatch: the query and its
 /// target groups are checked against the policy before CloudWatch is asked
 /// anything, then the counts are judged with the per-period test.
+/// Judges a report once, as [`judge_report`] does, then replays its
+/// timeline second by second with the sequential judge
+/// ([`crate::split::sequential`]): the verdict becomes the one the
+/// sequential judge reached at its first decision, as if the run had been
+/// stopped there. An error rate above `--max-error-rate` over the whole run
+/// still FAILs.
+///
+/// The timeline counts requests per target per second, not per path, and
+/// sticky clients are not independent requests: a report with traffic on
+/// rule paths, or a sticky one, is refused rather than judged wrongly.
+pub fn replay_report(
+    policy: &Policy,
+    report: &Report,
+    options: &SplitOptions,
+    checks: &ReportChecks,
+) -> Result<SplitReport, InputError> {
+    if checks.sticky || policy.stickiness().enabled {
+        return Err(InputError::SequentialUnsupported {
+            reason: "stickiness is on, and the sequential judge counts requests, which repeat \
+                     their client's first assignment; judge the report once, by clients, \
+                     without --sequential"
+                .to_owned(),
+        });
+    }
+    let on_rule_paths: u64 = report
+        .paths
+        .iter()
+        .filter(|(path, _)| policy.rule_for_path(path).is_some())
+        .map(|(_, by_target)| by_target.values().sum::<u64>())
+        .sum();
+    if on_rule_paths > 0 {
+        return Err(InputError::SequentialUnsupported {
+            reason: format!(
+                "{on_rule_paths} requests are on paths with an exclusive rule, and the timeline \
+                 counts requests per target per second, not per path; replay a run whose paths \
+                 avoid the rules, or judge this one without --sequential"
+            ),
+        });
+    }
+    let mut out = judge_report(policy, report, options, checks)?;
+    let mut timeline: Vec<&weighbridge_report::Second> = report.timeline.iter().collect();
+    timeline.sort_by_key(|s| s.t);
+    let mut so_far = Counts::new();
+    let looks = timeline.into_iter().map(|second| {
+        for (label, &count) in &second.targets {
+            so_far.add(label, count);
+        }
+        (second.t + 1, so_far.clone())
+    });
+    let summary = sequential::judge_looks(policy, options, looks, out.verdict);
+    let error_rate_exceeded = out.errors.as_ref().is_some_and(|e| !e.exceeded.is_empty());
+    out.notes.push(format!(
+        "judged once on all {} requests (fixed N): {} — {}",
+        out.n,
+        out.verdict.as_str(),
+        out.reason
+    ));
+    out.verdict = summary.verdict;
+    out.reason = summary.reason.clone();
+    out.required_n = None;
+    out.required_n_basis = None;
+    out.sequential = Some(summary);
+    if error_rate_exceeded {
+        out.fail_with("the error rate exceeds --max-error-rate over the whole run".to_owned());
+    }
+    Ok(out)
+}
+
 pub fn judge_cloudwatch(
     policy: &Policy,
     query: &cloudwatch::Query,

@@ -201,6 +201,18 @@ pub fn text(report: &SplitReport) -> String {
     for note in &report.notes {
         let _ = writeln!(out, "note:     {note}");
     }
+    if let Some(s) = &report.sequential {
+        let when = match s.stopped_at_s {
+            Some(t) => format!("would have stopped at {t} s, after {} requests", s.n),
+            None => format!("never decided, {} requests at the last look", s.n),
+        };
+        let _ = writeln!(
+            out,
+            "sequential: {} looks, one a second: {when} (fixed N on the whole run: {})",
+            s.looks,
+            s.fixed_n_verdict.as_str()
+        );
+    }
     let _ = writeln!(
         out,
         "verdict:  {} — {}",

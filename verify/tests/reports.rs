@@ -543,3 +543,55 @@ fn absurd_counts_are_refused_at_once() {
             .stderr(predicate::str::contains("(2^53)"));
     }
 }
+
+/// `--sequential`: a correct run is PASSed before its end, a skewed one
+/// FAILed within seconds, and a report with rule-path traffic refused.
+#[test]
+fn sequential_replay_says_when_it_would_have_stopped() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let weights = ["--weights", "ecs=10,lambda=90"];
+    // 10 minutes at 200 rps of a correct split (seeded).
+    let ok = write(
+        dir.path(),
+        "ok.json",
+        &Scenario::constant(600, 200, &[("ecs", 0.1), ("lambda", 0.9)], 21)
+            .report()
+            .expect("ok"),
+    );
+    let mut args = vec!["split", "--sequential", "--format", "json"];
+    args.extend(weights);
+    let v = json_output(verify().args(&args).arg(&ok), 0);
+    let s = &v["sequential"];
+    let stopped = s["stopped_at_s"].as_u64().expect("stopped");
+    assert!(stopped < 600, "{s}");
+    assert_eq!(s["looks"].as_u64(), Some(stopped), "{s}");
+    assert_eq!(v["verdict"], "PASS");
+
+    // 15/85 where 10/90 is configured: FAIL early.
+    let skewed = write(
+        dir.path(),
+        "skewed.json",
+        &Scenario::constant(600, 200, &[("ecs", 0.15), ("lambda", 0.85)], 22)
+            .report()
+            .expect("skewed"),
+    );
+    let v = json_output(verify().args(&args).arg(&skewed), 1);
+    let stopped = v["sequential"]["stopped_at_s"].as_u64().expect("stopped");
+    assert!(stopped < 30, "{v:#}");
+    assert!(v["notes"].to_string().contains("fixed N"), "{v:#}");
+
+    // Requests on an exclusive rule path cannot be replayed per second.
+    let policy = policy_file(dir.path(), "policy.json", POLICY_10_90);
+    let with_rules = write(
+        dir.path(),
+        "rules.json",
+        &ten_ninety(50, 23).report().expect("r"),
+    );
+    verify()
+        .args(["split", "--sequential", "--policy"])
+        .arg(&policy)
+        .arg(&with_rules)
+        .assert()
+        .code(65)
+        .stderr(predicate::str::contains("--sequential cannot replay"));
+}

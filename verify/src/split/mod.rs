@@ -21,6 +21,7 @@
 //! have shown up with probability `1 − alpha/2`.
 
 pub mod decision;
+pub mod sequential;
 
 use std::collections::BTreeMap;
 
@@ -276,6 +277,10 @@ pub struct SplitReport {
     pub windows: Option<WindowSummary>,
     /// Per-client facts (reports with simulated clients).
     pub clients: Option<ClientSummary>,
+    /// The report replayed second by second (`--sequential`): when the
+    /// sequential judge would have stopped, and with what. The verdict is
+    /// then the sequential one.
+    pub sequential: Option<sequential::SequentialSummary>,
     /// Things worth knowing that do not change the verdict.
     pub notes: Vec<String>,
 }
@@ -702,6 +707,7 @@ pub fn judge_with(
         errors: None,
         windows: None,
         clients: None,
+        sequential: None,
         notes,
     })
 }

@@ -138,6 +138,14 @@ pub struct Snapshot {
     pub recent_p99_ms: Option<f64>,
     /// p99 of how late requests were sent, in ms.
     pub lag_p99_ms: f64,
+    /// Seconds whose every request has been answered or has failed (by
+    /// intended send time, from the start): the counts below are final.
+    pub settled_seconds: u64,
+    /// Target label → responses to requests due in the settled seconds.
+    /// Unlike `targets`, which counts responses as they arrive (so a slow
+    /// target lags behind a fast one), these are the counts a judge can
+    /// read while the run goes on: the timeline the report will have.
+    pub settled_targets: BTreeMap<String, u64>,
 }
 
 /// Everything the report needs, once the run is over.
@@ -342,6 +350,12 @@ impl Recorder {
         }
         for (label, t) in &st.targets {
             snap.targets.insert(label.clone(), t.ok() + t.failed());
+        }
+        snap.settled_seconds = st.finalized as u64;
+        for s in &st.seconds[..st.finalized] {
+            for (label, &count) in &s.targets {
+                *snap.settled_targets.entry(label.clone()).or_default() += count;
+            }
         }
         snap.recent_p99_ms = st.seconds[..st.finalized]
             .iter()

@@ -10,14 +10,16 @@ use bytes::Bytes;
 use serde_json::json;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
-use weighbridge_report::{LoadgenWatch, MAX_TARGETS, OVERFLOW_TARGET, Report, SCHEMA_V1};
+use weighbridge_report::{
+    LoadgenWatch, MAX_TARGETS, OVERFLOW_TARGET, Report, SCHEMA_V1, StoppedBy,
+};
 use weighbridge_signal::Signals;
 
 use crate::cli::{MergeArgs, Progress, Rate, RunArgs, Stages};
 use crate::engine::{self, Load};
 use crate::mix::Mix;
 use crate::progress;
-use crate::recorder::{Recorder, Results};
+use crate::recorder::{Recorder, Results, Snapshot};
 use crate::request::{ServedBy, VirtualClient};
 use crate::schedule::{Schedule, Stage};
 use crate::selfwatch;
@@ -103,9 +105,47 @@ fn shape(args: &RunArgs) -> anyhow::Result<Shape> {
     }
 }
 
+/// One look of a [`Judge`]: the counts so far in, a reason to stop out.
+pub type Look = Box<dyn FnMut(&Snapshot) -> Option<String> + Send>;
+
+/// A judge watching a run: called about once a second with the counts so
+/// far; returning a reason stops the load (in-flight requests finish) and
+/// marks the report `stopped_by` with it.
+pub struct Judge {
+    /// Who judges, for the report (`check`).
+    pub by: String,
+    /// The look.
+    pub look: Look,
+}
+
+impl std::fmt::Debug for Judge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Judge")
+            .field("by", &self.by)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a run ended.
+#[derive(Debug)]
+pub struct Ran {
+    /// Where the report went.
+    pub out: PathBuf,
+    /// Stopped by a signal.
+    pub interrupted: bool,
+    /// Stopped by the judge, with its reason.
+    pub stopped_by: Option<String>,
+}
+
 /// Runs the load and writes the report; returns the report's path and
 /// whether the run was interrupted.
 pub async fn run(args: RunArgs) -> anyhow::Result<(PathBuf, bool)> {
+    let ran = run_judged(args, None).await?;
+    Ok((ran.out, ran.interrupted))
+}
+
+/// [`run`], with a judge that may stop the load early.
+pub async fn run_judged(args: RunArgs, judge: Option<Judge>) -> anyhow::Result<Ran> {
     let shape = shape(&args)?;
     let url = args.url.clone().context("--url is required")?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -211,6 +251,34 @@ pub async fn run(args: RunArgs) -> anyhow::Result<(PathBuf, bool)> {
         done.clone(),
     ));
 
+    let verdict: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
+    let judge_by = judge.as_ref().map(|j| j.by.clone());
+    let judging = judge.map(|mut judge| {
+        let (recorder, stop, done, verdict) = (
+            Arc::clone(&recorder),
+            stop.clone(),
+            done.clone(),
+            Arc::clone(&verdict),
+        );
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    () = done.cancelled() => return,
+                }
+                if let Some(reason) = (judge.look)(&recorder.snapshot()) {
+                    *verdict
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(reason);
+                    stop.cancel();
+                    return;
+                }
+            }
+        })
+    });
+
     let end = match &shape {
         Shape::Open { schedule, .. } => {
             engine::open_loop(
@@ -239,21 +307,33 @@ pub async fn run(args: RunArgs) -> anyhow::Result<(PathBuf, bool)> {
     };
     done.cancel();
     let watch = display.await.context("progress display")?;
+    if let Some(j) = judging {
+        j.await.context("the judge")?;
+    }
+    let stopped_by = verdict
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    let interrupted = end.interrupted && stopped_by.is_none();
     let results = recorder.close();
     let ended_at = OffsetDateTime::now_utc();
 
-    let report = build_report(
+    let mut report = build_report(
         &args,
         &shape,
         &load,
         Finished {
             started_at,
             ended_at,
-            interrupted: end.interrupted,
+            interrupted,
             results,
             cpu_percent: watch.mean_cpu(),
         },
     );
+    report.stopped_by = stopped_by.clone().map(|reason| StoppedBy {
+        by: judge_by.unwrap_or_default(),
+        reason,
+    });
     if let Err(e) = report.write_atomic(&out) {
         // Keep the run: write it where a file can still go, and say where.
         let fallback = std::env::temp_dir().join(format!(
@@ -282,7 +362,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<(PathBuf, bool)> {
     if !args.quiet {
         print!("{}", summary(&report, &out));
     }
-    Ok((out, end.interrupted))
+    Ok(Ran {
+        out,
+        interrupted,
+        stopped_by,
+    })
 }
 
 /// What a finished run measured, beside what it was asked to do.
@@ -382,6 +466,7 @@ fn build_report(args: &RunArgs, shape: &Shape, load: &Load, finished: Finished) 
             max_send_lag_ms: results.lag_max_ms,
             bottleneck: selfwatch::is_bottleneck(results.lag_p99_ms),
         }),
+        stopped_by: None,
     }
 }
 
@@ -395,9 +480,11 @@ pub fn summary(r: &Report, out: &Path) -> String {
         s,
         "{}: {} scheduled, {} ok, {} failed, {} dropped in {:.1} s ({:.1} rps sent{})",
         if r.interrupted {
-            "loadgen (interrupted)"
+            "loadgen (interrupted)".to_owned()
+        } else if let Some(stop) = &r.stopped_by {
+            format!("loadgen (stopped by {}: {})", stop.by, stop.reason)
         } else {
-            "loadgen"
+            "loadgen".to_owned()
         },
         t.scheduled,
         t.ok,

@@ -40,7 +40,7 @@ pub use merge::{MergeError, merge};
 pub use schema::{
     Client, Config, Failures, Histograms, Host, Latency, LoadgenWatch, MAX_INSTANCES,
     MAX_LABEL_LEN, MAX_TARGETS, OVERFLOW_INSTANCE_PREFIX, OVERFLOW_TARGET, Report, SCHEMA_V1,
-    Second, SecondLatency, Stage, Target, Totals, UNKNOWN_TARGET,
+    Second, SecondLatency, Stage, StoppedBy, Target, Totals, UNKNOWN_TARGET,
 };
 pub use validate::{HistogramKind, ValidationError};
 

@@ -129,6 +129,7 @@ pub fn merge(reports: &[Report]) -> Result<Report, MergeError> {
         started_at,
         ended_at,
         interrupted: reports.iter().any(|r| r.interrupted),
+        stopped_by: reports.iter().find_map(|r| r.stopped_by.clone()),
         runs: reports
             .iter()
             .flat_map(|r| r.runs.iter().cloned())

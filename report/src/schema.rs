@@ -100,6 +100,21 @@ pub struct Report {
     /// measure the system under test or the load generator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loadgen: Option<LoadgenWatch>,
+    /// Present when a judge watching the run stopped the load because the
+    /// data had decided (`check`): who and why. Such a run is not
+    /// `interrupted`; its counts are complete up to the stop. An optional,
+    /// additive v1 field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_by: Option<StoppedBy>,
+}
+
+/// Who stopped a run before its scheduled end, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoppedBy {
+    /// The program that stopped it, e.g. `check`.
+    pub by: String,
+    /// Why, in one sentence (e.g. the verdict and its reason).
+    pub reason: String,
 }
 
 /// The load that was requested.

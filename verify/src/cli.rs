@@ -466,10 +466,7 @@ pub fn run_split(
         merged = Some(report);
         judged
     };
-    let rendered = match args.output.format {
-        Format::Text => output::text(&report),
-        Format::Json => output::json(&report),
-    };
+    let rendered = render_split(&report, args.output.format);
     Ok((report, rendered, merged))
 }
 
@@ -494,6 +491,35 @@ pub fn run_scaling(
         Format::Json => output::scaling_json(&report),
     };
     Ok((report, rendered, merged))
+}
+
+/// Prints a split verdict rendered in `out.format`, writes its CI outputs
+/// (step summary, `--junit`, `--html`), and returns the exit code: what
+/// `verify split` does with its verdict, for `check` to do the same.
+pub fn deliver_split(
+    out: &OutputArgs,
+    report: &SplitReport,
+    rendered: String,
+    merged: Option<&weighbridge_report::Report>,
+) -> u8 {
+    finish(
+        out,
+        Outcome {
+            rendered,
+            markdown: ci::split_markdown(report),
+            exit: report.verdict.exit_code(),
+            junit: || ci::junit("verify split", &ci::split_cases(report)),
+            html: || crate::html::split_page(report, merged),
+        },
+    )
+}
+
+/// The split verdict rendered in `format`.
+pub fn render_split(report: &SplitReport, format: Format) -> String {
+    match format {
+        Format::Text => output::text(report),
+        Format::Json => output::json(report),
+    }
 }
 
 /// A verdict ready to go out: its stdout text, its step-summary markdown,
@@ -564,16 +590,9 @@ where
     };
     match cli.command {
         Command::Split(args) => match run_split(&args) {
-            Ok((report, rendered, merged)) => finish(
-                &args.output,
-                Outcome {
-                    rendered,
-                    markdown: ci::split_markdown(&report),
-                    exit: report.verdict.exit_code(),
-                    junit: || ci::junit("verify split", &ci::split_cases(&report)),
-                    html: || crate::html::split_page(&report, merged.as_ref()),
-                },
-            ),
+            Ok((report, rendered, merged)) => {
+                deliver_split(&args.output, &report, rendered, merged.as_ref())
+            }
             Err(e) => input_error(&e),
         },
         Command::Scaling(args) => match run_scaling(&args) {

@@ -312,6 +312,7 @@ impl Scenario {
             hosts,
             clients: self.clients.map(|_| clients),
             loadgen: None,
+            stopped_by: None,
         })
     }
 

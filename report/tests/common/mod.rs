@@ -211,6 +211,7 @@ pub(crate) fn simulate(
             max_send_lag_ms: max_lag_us as f64 / 1000.0,
             bottleneck: false,
         }),
+        stopped_by: None,
     };
     Sim {
         report,

@@ -650,3 +650,75 @@ fn send_to_sqs_through_the_router_loses_nothing() {
     local.stop();
     assert_eq!(sent, received);
 }
+
+/// A busy loop pinned to one core, stopped by PID when dropped.
+struct BusyLoop(std::process::Child);
+
+impl Drop for BusyLoop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// 16, the load generator's health: loadgen pinned to one core beside a
+/// busy loop, at a rate it cannot hold there (10 000 rps from a debug
+/// build sharing half a core), reports itself as the bottleneck, and
+/// `verify compare` answers INCONCLUSIVE: the latencies measured are
+/// loadgen's. Needs `taskset` (util-linux, in every Debian); without it the
+/// test fails rather than passing silently.
+#[test]
+fn a_starved_load_generator_makes_the_canary_gate_inconclusive() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (p, _pfile) =
+        policy(&SPLIT_30_70.replace(r#""ecs":30,"canary":70"#, r#""ecs":50,"canary":50"#));
+    let local = start(Options::new(p, bin_dir()));
+    let busy = BusyLoop(
+        Command::new("taskset")
+            .args(["-c", "0", "sh", "-c", "while :; do :; done"])
+            .spawn()
+            .expect("taskset (util-linux) runs a busy loop on core 0"),
+    );
+    let report = dir.path().join("starved.json");
+    let status = Command::new("taskset")
+        .args(["-c", "0"])
+        .arg(bin_dir().join("loadgen"))
+        .args([
+            "--url",
+            &local.url("/host"),
+            "--rps",
+            "10000",
+            "--duration",
+            "3s",
+        ])
+        .args(["--timeout", "2s", "--quiet", "--out"])
+        .arg(&report)
+        .status()
+        .expect("run loadgen under taskset");
+    drop(busy);
+    local.stop();
+    assert!(status.success(), "loadgen failed: {status}");
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("JSON");
+    assert_eq!(r["loadgen"]["bottleneck"], true, "{}", r["loadgen"]);
+    let (code, v) = verify(&[
+        "compare",
+        path_str(&report),
+        "--baseline",
+        "ecs",
+        "--candidate",
+        "canary",
+    ]);
+    assert_eq!(
+        (code, v["verdict"].as_str()),
+        (2, Some("INCONCLUSIVE")),
+        "{v:#}"
+    );
+    assert!(
+        v["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("could not keep up")),
+        "{v:#}"
+    );
+}

@@ -306,6 +306,11 @@ pub fn judge_compare(report: &Report, o: &CompareOptions) -> Result<CompareRepor
                 "the candidate is not worse than the baseline beyond the thresholds".to_owned(),
             )
         };
+    let (verdict, reason) = crate::verdict::hold(
+        verdict,
+        reason,
+        crate::verdict::loadgen_limited(report).as_deref(),
+    );
     Ok(CompareReport {
         schema: "weighbridge.verify.compare/v1",
         verdict,

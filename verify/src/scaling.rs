@@ -215,13 +215,19 @@ pub struct ScalingReport {
     /// clients' view (`--ecs-cluster`/`--ecs-service`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aws: Option<AwsScaling>,
+    /// Why the load generator makes this run's reactions unreliable (it
+    /// could not keep up); the verdict is then INCONCLUSIVE.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loadgen_limited: Option<String>,
 }
 
 impl ScalingReport {
     /// Recomputes `verdict` and `reason` from `checks` (after checks were
     /// added), exactly as [`judge_scaling`] computes them.
     pub fn rejudge(&mut self) {
-        (self.verdict, self.reason) = overall(&self.checks, self.targets.is_empty());
+        let (verdict, reason) = overall(&self.checks, self.targets.is_empty());
+        (self.verdict, self.reason) =
+            crate::verdict::hold(verdict, reason, self.loadgen_limited.as_deref());
     }
 }
 
@@ -488,7 +494,9 @@ pub fn judge_scaling(report: &Report, options: &ScalingOptions) -> ScalingReport
         targets.push(ts);
     }
 
+    let loadgen_limited = crate::verdict::loadgen_limited(report);
     let (verdict, reason) = overall(&checks, labels.is_empty());
+    let (verdict, reason) = crate::verdict::hold(verdict, reason, loadgen_limited.as_deref());
     ScalingReport {
         verdict,
         reason,
@@ -501,6 +509,7 @@ pub fn judge_scaling(report: &Report, options: &ScalingOptions) -> ScalingReport
         checks,
         notes,
         aws: None,
+        loadgen_limited,
     }
 }
 

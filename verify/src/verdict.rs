@@ -43,3 +43,33 @@ impl Verdict {
         }
     }
 }
+
+/// Why the run's own load generator makes its measurements unreliable:
+/// `Some` when the report says loadgen was the bottleneck (it sent late,
+/// `loadgen.bottleneck`). Latencies, error rates and scaling reactions then
+/// describe loadgen, not the targets.
+pub fn loadgen_limited(report: &weighbridge_report::Report) -> Option<String> {
+    let w = report.loadgen.as_ref()?;
+    w.bottleneck.then(|| {
+        format!(
+            "the load generator could not keep up (sends up to {:.0} ms late, {:.0} % CPU): what \
+             was measured describes it, not the targets",
+            w.max_send_lag_ms, w.cpu_percent
+        )
+    })
+}
+
+/// A PASS or FAIL held as INCONCLUSIVE when `limited` says the load
+/// generator could not keep up; the verdict it replaces stays in the reason.
+pub fn hold(verdict: Verdict, reason: String, limited: Option<&str>) -> (Verdict, String) {
+    match limited {
+        Some(why) if verdict != Verdict::Inconclusive => (
+            Verdict::Inconclusive,
+            format!(
+                "{why}; without that the verdict would be {}: {reason}",
+                verdict.as_str()
+            ),
+        ),
+        _ => (verdict, reason),
+    }
+}

@@ -155,3 +155,58 @@ fn fisher_answers_for_any_counts() {
         1.0
     );
 }
+
+/// A run whose load generator could not keep up says nothing about the
+/// canary: the same data that PASS, and the same that FAIL, are
+/// INCONCLUSIVE once the report says loadgen was the bottleneck.
+#[test]
+fn a_load_generator_that_could_not_keep_up_makes_the_gate_inconclusive() {
+    use verify::compare::{CompareOptions, judge_compare};
+    use verify::{ScalingOptions, Verdict, judge_scaling};
+    use weighbridge_report::LoadgenWatch;
+    let limited = Some(LoadgenWatch {
+        cpu_percent: 99.0,
+        max_send_lag_ms: 800.0,
+        bottleneck: true,
+    });
+    // The command line's defaults.
+    let options = CompareOptions {
+        baseline: "stable".into(),
+        candidate: "canary".into(),
+        alpha: 0.01,
+        max_error_increase_pp: 1.0,
+        max_latency_increase: 0.2,
+        min_requests: 100,
+    };
+    let scaling = ScalingOptions::default();
+    let mut healthy = stable_canary(1).report().expect("report");
+    let compared = judge_compare(&healthy, &options).expect("judged");
+    assert_eq!(compared.verdict, Verdict::Pass);
+    assert_eq!(judge_scaling(&healthy, &scaling).verdict, Verdict::Pass);
+    healthy.loadgen = limited;
+    let r = judge_compare(&healthy, &options).expect("judged");
+    assert_eq!(r.verdict, Verdict::Inconclusive, "{}", r.reason);
+    assert!(
+        r.reason.contains("could not keep up") && r.reason.contains("PASS"),
+        "{}",
+        r.reason
+    );
+    assert_eq!(
+        judge_scaling(&healthy, &scaling).verdict,
+        Verdict::Inconclusive
+    );
+
+    // A FAIL is held too: the errors may be loadgen's own.
+    let mut worse = stable_canary(2);
+    worse.http_5xx = vec![("canary".into(), 0.05)];
+    let mut worse = worse.report().expect("report");
+    assert_eq!(
+        judge_compare(&worse, &options).expect("judged").verdict,
+        Verdict::Fail
+    );
+    worse.loadgen = limited;
+    assert_eq!(
+        judge_compare(&worse, &options).expect("judged").verdict,
+        Verdict::Inconclusive
+    );
+}

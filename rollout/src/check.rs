@@ -83,6 +83,12 @@ pub struct CheckArgs {
     #[arg(long, value_name = "1pp|50%", action = clap::ArgAction::Append)]
     pub tolerance: Vec<ToleranceBound>,
 
+    /// FAIL when more than this share of requests failed, overall or at any
+    /// one target (judged on the whole run at the end): `0.01` or `1%`.
+    /// Unset: failures are reported only.
+    #[arg(long, value_name = "RATE", value_parser = verify::cli::parse_rate)]
+    pub max_error_rate: Option<f64>,
+
     /// Where the loadgen report goes.
     #[arg(long, default_value = "reports/check.json", value_name = "FILE")]
     pub out: PathBuf,
@@ -187,6 +193,17 @@ pub async fn run(args: CheckArgs) -> u8 {
     if let Err(e) = options.validate() {
         return input_error(&e);
     }
+    if args.rps == 0 || args.max_duration.is_zero() {
+        eprintln!("check: error: --rps and --max-duration must be more than 0");
+        return EXIT_USAGE;
+    }
+    let checks = ReportChecks {
+        max_error_rate: args.max_error_rate,
+        ..ReportChecks::default()
+    };
+    if let Err(e) = checks.validate() {
+        return input_error(&e);
+    }
     let load = match args.load() {
         Ok(load) => load,
         Err(e) => {
@@ -238,11 +255,10 @@ pub async fn run(args: CheckArgs) -> u8 {
             return EXIT_NO_RUN;
         }
     };
-    let judged =
-        match verify::inputs::replay_report(&policy, &report, &options, &ReportChecks::default()) {
-            Ok(j) => j,
-            Err(e) => return input_error(&e),
-        };
+    let judged = match verify::inputs::replay_report(&policy, &report, &options, &checks) {
+        Ok(j) => j,
+        Err(e) => return input_error(&e),
+    };
     let rendered = render_split(&judged, args.output.format);
     let code = deliver_split(&args.output, &judged, rendered, Some(&report));
     if ran.interrupted {

@@ -133,3 +133,45 @@ fn a_path_on_an_exclusive_rule_is_refused_before_any_load() {
     assert!(String::from_utf8_lossy(&run.stderr).contains("exclusive rule"));
     assert!(!dir.path().join("r.json").exists(), "no load was sent");
 }
+
+/// Bad numbers are usage errors before any load; a router that answers
+/// nothing is never a PASS: INCONCLUSIVE, or FAIL with --max-error-rate.
+#[test]
+fn bad_input_and_a_dead_router_never_pass() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("r.json");
+    let check = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_check"));
+        // Port 9 (discard) on loopback: nothing listens, every connect fails.
+        c.args([
+            "--url",
+            "http://127.0.0.1:9/dev",
+            "--weights",
+            "a=1,b=1",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .stdout(std::process::Stdio::null());
+        c
+    };
+    for bad in [
+        &["--rps", "0"][..],
+        &["--max-duration", "0s"],
+        &["--alpha", "nan"],
+    ] {
+        let code = check().args(bad).status().expect("run check").code();
+        assert!(matches!(code, Some(64 | 65)), "{bad:?}: {code:?}");
+        assert!(!out.exists(), "{bad:?}: no load was sent");
+    }
+    let dead = check()
+        .args(["--max-duration", "2s"])
+        .status()
+        .expect("run check");
+    assert_eq!(dead.code(), Some(2));
+    let dead = check()
+        .args(["--max-duration", "2s", "--max-error-rate", "1%"])
+        .status()
+        .expect("run check");
+    assert_eq!(dead.code(), Some(1));
+}

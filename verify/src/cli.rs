@@ -357,7 +357,8 @@ fn parse_seconds(text: &str) -> Result<u64, String> {
         .map_err(|e| format!("{text:?}: {e} (examples: 30s, 5m, 1h)"))
 }
 
-fn parse_rate(text: &str) -> Result<f64, String> {
+/// Parses a rate: a fraction (`0.01`) or a percentage (`1%`).
+pub fn parse_rate(text: &str) -> Result<f64, String> {
     let t = text.trim();
     let value = match t.strip_suffix('%') {
         Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),

@@ -114,6 +114,18 @@ pub fn clopper_pearson(x: u64, n: u64, alpha: f64) -> Interval {
     Interval { low, high }
 }
 
+/// Simultaneous intervals for every share of a multinomial sample:
+/// Clopper-Pearson at `alpha / k` each (Bonferroni), so that all k cover
+/// their true shares together with probability at least `1 − alpha`.
+pub fn simultaneous(observed: &[u64], alpha: f64) -> Vec<Interval> {
+    let n: u64 = observed.iter().sum();
+    let per = alpha / observed.len().max(1) as f64;
+    observed
+        .iter()
+        .map(|&x| clopper_pearson(x, n, per))
+        .collect()
+}
+
 /// The `q` in `[0, 1]` where the increasing `f` crosses `target`, by bisection.
 fn solve_increasing(f: impl Fn(f64) -> f64, target: f64) -> f64 {
     let (mut lo, mut hi) = (0.0f64, 1.0f64);

@@ -11,10 +11,9 @@
 //!   stats.binom.cdf(x, n, q), stats.binom.sf(x - 1, n, q)  (tails)
 //!   stats.binomtest(k, n).proportion_ci(confidence_level=c, method='exact')
 
-use verify::binomial::{clopper_pearson, lower_tail, two_sided, upper_tail};
+use verify::binomial::{clopper_pearson, lower_tail, simultaneous, two_sided, upper_tail};
 use verify::chisq::{chi2_critical, chi2_sf, pearson};
 use verify::exact::monte_carlo;
-use verify::intervals::simultaneous;
 
 fn close(actual: f64, expected: f64, rel: f64) {
     let err = ((actual - expected) / expected).abs();

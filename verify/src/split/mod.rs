@@ -21,7 +21,10 @@
 //! have shown up with probability `1 − alpha/2`.
 
 pub mod decision;
+mod options;
 pub mod sequential;
+
+pub use options::{MAX_MC_DRAWS, SplitOptions};
 
 use std::collections::BTreeMap;
 
@@ -33,20 +36,15 @@ use crate::chisq::{self, chi2_cdf};
 use crate::counts::Counts;
 use crate::dispersion::Heterogeneity;
 use crate::error::InputError;
-use crate::exact::{self, DEFAULT_MC_DRAWS, DEFAULT_MC_SEED};
+use crate::exact;
 use crate::failures::ErrorReport;
 use crate::fmt::pct;
-use crate::intervals::{self, Interval};
-use crate::tolerance::Tolerance;
+use crate::intervals::Interval;
 use crate::verdict::Verdict;
 use decision::Call;
 
 /// Smallest expected count for which the chi-square approximation is used.
 pub const MIN_EXPECTED_FOR_CHI_SQUARE: f64 = 5.0;
-
-/// Most Monte Carlo draws `--mc-draws` accepts, so the test answers in
-/// seconds whatever is asked.
-pub const MAX_MC_DRAWS: u32 = 10_000_000;
 
 /// Lower-tail probability (continuity corrected) below which counts are
 /// called near-perfect.
@@ -118,55 +116,6 @@ pub struct WindowSummary {
     pub from: &'static str,
     /// The test; `None` when fewer than two windows had requests.
     pub test: Option<Heterogeneity>,
-}
-
-/// The thresholds of the judge.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SplitOptions {
-    /// The bound on each error (false PASS, false FAIL): the simultaneous
-    /// error rate of the intervals, and the level of the sample-ratio test.
-    /// Default 0.001.
-    pub alpha: f64,
-    /// How far a share may be from its weight: 1 pp or 50 % of the
-    /// expected share, whichever is tighter, by default.
-    pub tolerance: Tolerance,
-    /// Draws of the Monte Carlo test. Default 100 000.
-    pub mc_draws: u32,
-    /// Seed of the Monte Carlo test.
-    pub mc_seed: u64,
-}
-
-impl Default for SplitOptions {
-    fn default() -> Self {
-        SplitOptions {
-            alpha: 0.001,
-            tolerance: Tolerance::default(),
-            mc_draws: DEFAULT_MC_DRAWS,
-            mc_seed: DEFAULT_MC_SEED,
-        }
-    }
-}
-
-impl SplitOptions {
-    /// Checks every option's range.
-    pub fn validate(&self) -> Result<(), InputError> {
-        if !(self.alpha > 0.0 && self.alpha < 0.5) {
-            return Err(InputError::BadOption {
-                name: "alpha",
-                value: self.alpha,
-                reason: "must be more than 0 and less than 0.5",
-            });
-        }
-        self.tolerance.validate()?;
-        if self.mc_draws == 0 || self.mc_draws > MAX_MC_DRAWS {
-            return Err(InputError::BadOption {
-                name: "mc-draws",
-                value: f64::from(self.mc_draws),
-                reason: "must be between 1 and 10000000 (the Monte Carlo error is at most 0.5/sqrt(draws); 10 million draws make it 1.6e-4 and take seconds)",
-            });
-        }
-        Ok(())
-    }
 }
 
 /// One target's line of the verdict.
@@ -498,7 +447,7 @@ pub fn judge_with(
         .collect();
     let intervals: Vec<Interval> = observed
         .iter()
-        .map(|&x| intervals::clopper_pearson(x, n, 2.0 * per_side))
+        .map(|&x| binomial::clopper_pearson(x, n, 2.0 * per_side))
         .collect();
 
     // --- rows ---

@@ -31,8 +31,8 @@ use serde::Serialize;
 use statrs::function::beta::ln_beta;
 use weighbridge_policy::Policy;
 
-use super::SplitOptions;
 use super::decision::{self, Call};
+use super::options::SplitOptions;
 use crate::counts::Counts;
 use crate::fmt::pct;
 use crate::intervals::Interval;

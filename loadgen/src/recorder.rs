@@ -693,4 +693,34 @@ mod tests {
         );
         assert_eq!(st.finalized, 90);
     }
+
+    /// The judge's counts: a second with a request still in flight is not
+    /// settled, and nothing after it is counted, however many answers came.
+    #[test]
+    fn settled_counts_stop_at_the_first_second_with_a_request_in_flight() {
+        let start = Instant::now() - Duration::from_secs(10);
+        let r = Recorder::new(start, 0);
+        let at = |s: f64| start + Duration::from_secs_f64(s);
+        // Sent in due order, as the scheduler does; second 2's request is
+        // never answered.
+        for second in [0.1, 1.1, 2.1, 3.1] {
+            r.dispatched(at(second), true);
+        }
+        for (second, target) in [(0.1, "ecs"), (1.1, "lambda"), (3.1, "lambda")] {
+            r.finished(
+                at(second),
+                at(second),
+                at(second + 0.01),
+                "/",
+                None,
+                ok(target, "i"),
+            );
+        }
+        let snap = r.snapshot();
+        assert_eq!(snap.settled_seconds, 2);
+        assert_eq!(snap.settled_targets.get("ecs"), Some(&1));
+        assert_eq!(snap.settled_targets.get("lambda"), Some(&1));
+        // Responses as they arrived: both lambdas.
+        assert_eq!(snap.targets.get("lambda"), Some(&2));
+    }
 }

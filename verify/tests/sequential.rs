@@ -221,3 +221,23 @@ fn fixed_n_rules_looked_at_every_second_exceed_alpha_and_the_sequential_does_not
         "fixed N looked every second: {fixed_edge} FAILs, sequential {seq_edge}"
     );
 }
+
+/// A leak decides FAIL at the look it appears in, whatever the shares.
+#[test]
+fn a_leak_fails_at_the_look_it_appears() {
+    let policy = Policy::from_weights(&[("stable", 100), ("canary", 0)]).expect("valid");
+    let look = |t: u64, canary: u64| {
+        let mut c = Counts::new();
+        c.add("stable", 200 * t).add("canary", canary);
+        (t, c)
+    };
+    let s = judge_looks(
+        &policy,
+        &SplitOptions::default(),
+        [look(1, 0), look(2, 0), look(3, 1), look(4, 1)],
+        Verdict::Inconclusive,
+    );
+    assert_eq!(s.verdict, Verdict::Fail, "{}", s.reason);
+    assert_eq!(s.stopped_at_s, Some(3));
+    assert!(s.reason.contains("canary"), "{}", s.reason);
+}

@@ -65,6 +65,9 @@ struct State {
     seconds: Vec<SecondAcc>,
     /// Seconds before this index are final (histogram reduced and freed).
     finalized: usize,
+    /// Target label → responses in the final seconds, kept as seconds are
+    /// finalized so that a snapshot does not sum the timeline.
+    settled_targets: BTreeMap<String, u64>,
     failures: Failures,
     targets: HashMap<String, TargetRecorder>,
     paths: HashMap<String, HashMap<String, u64>>,
@@ -331,6 +334,9 @@ impl Recorder {
                 break;
             }
             finalize(s, &mut st.spare);
+            for (label, &count) in &st.seconds[idx].targets {
+                *st.settled_targets.entry(label.clone()).or_default() += count;
+            }
             st.finalized += 1;
         }
     }
@@ -352,11 +358,7 @@ impl Recorder {
             snap.targets.insert(label.clone(), t.ok() + t.failed());
         }
         snap.settled_seconds = st.finalized as u64;
-        for s in &st.seconds[..st.finalized] {
-            for (label, &count) in &s.targets {
-                *snap.settled_targets.entry(label.clone()).or_default() += count;
-            }
-        }
+        snap.settled_targets.clone_from(&st.settled_targets);
         snap.recent_p99_ms = st.seconds[..st.finalized]
             .iter()
             .rev()

@@ -251,29 +251,22 @@ pub async fn run_judged(args: RunArgs, judge: Option<Judge>) -> anyhow::Result<R
         done.clone(),
     ));
 
-    let verdict: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
     let judge_by = judge.as_ref().map(|j| j.by.clone());
+    // The judge's task ends with its reason to stop, or with nothing when
+    // the run ended first.
     let judging = judge.map(|mut judge| {
-        let (recorder, stop, done, verdict) = (
-            Arc::clone(&recorder),
-            stop.clone(),
-            done.clone(),
-            Arc::clone(&verdict),
-        );
+        let (recorder, stop, done) = (Arc::clone(&recorder), stop.clone(), done.clone());
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
                     _ = tick.tick() => {}
-                    () = done.cancelled() => return,
+                    () = done.cancelled() => return None,
                 }
                 if let Some(reason) = (judge.look)(&recorder.snapshot()) {
-                    *verdict
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(reason);
                     stop.cancel();
-                    return;
+                    return Some(reason);
                 }
             }
         })
@@ -307,13 +300,10 @@ pub async fn run_judged(args: RunArgs, judge: Option<Judge>) -> anyhow::Result<R
     };
     done.cancel();
     let watch = display.await.context("progress display")?;
-    if let Some(j) = judging {
-        j.await.context("the judge")?;
-    }
-    let stopped_by = verdict
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .take();
+    let stopped_by = match judging {
+        Some(j) => j.await.context("the judge")?,
+        None => None,
+    };
     let interrupted = end.interrupted && stopped_by.is_none();
     let results = recorder.close();
     let ended_at = OffsetDateTime::now_utc();

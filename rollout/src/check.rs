@@ -15,10 +15,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
+use loadgen::mix::Mix;
 use loadgen::recorder::Snapshot;
 use loadgen::run::{Judge, run_judged};
-use verify::cli::{OutputArgs, deliver_split, render_split};
-use verify::counts::parse_pairs;
+use verify::cli::{OutputArgs, WeightList, deliver_split, load_policy, render_split};
 use verify::split::sequential::judge_looks;
 use verify::tolerance::{Tolerance, ToleranceBound};
 use verify::{Counts, InputError, ReportChecks, SplitOptions, Verdict};
@@ -58,8 +58,8 @@ pub struct CheckArgs {
     pub policy: Option<PathBuf>,
 
     /// Expected weights instead of a policy, e.g. `ecs=10,lambda=90`.
-    #[arg(long, value_name = "LABEL=WEIGHT,...", conflicts_with = "policy")]
-    pub weights: Option<String>,
+    #[arg(long, value_name = "LABEL=WEIGHT,...", conflicts_with = "policy", value_parser = verify::cli::parse_weights)]
+    pub weights: Option<WeightList>,
 
     /// Load rate, requests per second.
     #[arg(long, default_value_t = 200, value_name = "N")]
@@ -104,14 +104,7 @@ pub struct CheckArgs {
 
 impl CheckArgs {
     fn policy(&self) -> Result<Policy, InputError> {
-        match (&self.policy, &self.weights) {
-            (Some(path), _) => Ok(Policy::load(path)?),
-            (None, Some(weights)) => Ok(Policy::from_weights(&parse_pairs(weights)?)?),
-            (None, None) => Err(InputError::BadList {
-                list: String::new(),
-                reason: "give --weights or --policy".to_owned(),
-            }),
-        }
+        load_policy(self.policy.as_deref(), self.weights.as_ref())
     }
 
     fn options(&self) -> SplitOptions {
@@ -145,19 +138,21 @@ impl CheckArgs {
     }
 }
 
-/// The request paths of the mix, as the router sees them.
-fn request_paths(url: &url::Url, mix: &[Vec<(String, u32)>]) -> Vec<String> {
-    let base = url.path().trim_end_matches('/');
-    let paths: Vec<String> = mix
-        .iter()
-        .flatten()
-        .map(|(p, _)| format!("{base}/{}", p.trim_start_matches('/')))
-        .collect();
-    if paths.is_empty() {
-        vec![url.path().to_owned()]
-    } else {
-        paths
-    }
+/// The request paths of the mix, as loadgen will send and record them.
+fn request_paths(load: &loadgen::cli::RunArgs) -> anyhow::Result<Vec<String>> {
+    let paths: Vec<(String, u32)> = load.paths.iter().flatten().cloned().collect();
+    let url = load
+        .url
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("--url is required"))?;
+    let mix = Mix::new(
+        url,
+        &paths,
+        load.method.clone(),
+        Vec::new(),
+        Default::default(),
+    )?;
+    Ok(mix.endpoints.into_iter().map(|e| e.path).collect())
 }
 
 /// One look of the sequential judge at the settled seconds: the verdict
@@ -211,7 +206,14 @@ pub async fn run(args: CheckArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    for path in request_paths(&args.url, &load.paths) {
+    let paths = match request_paths(&load) {
+        Ok(paths) => paths,
+        Err(e) => {
+            eprintln!("check: error: {e:#}");
+            return EXIT_USAGE;
+        }
+    };
+    for path in paths {
         if let Some(rule) = policy.rule_for_path(&path) {
             eprintln!(
                 "check: error: {path} has an exclusive rule (to {}): the judge reads per-target \
@@ -274,9 +276,32 @@ mod tests {
 
     #[test]
     fn request_paths_join_the_base() {
-        let url: url::Url = "http://127.0.0.1:8080/dev".parse().expect("url");
-        let mix = vec![vec![("/host".to_owned(), 9), ("other".to_owned(), 1)]];
-        assert_eq!(request_paths(&url, &mix), ["/dev/host", "/dev/other"]);
-        assert_eq!(request_paths(&url, &[]), ["/dev"]);
+        let args = CheckArgs::try_parse_from([
+            "check",
+            "--url",
+            "http://127.0.0.1:8080/dev",
+            "--weights",
+            "a=1",
+            "--path",
+            "/host:9,/other:1",
+        ])
+        .expect("args");
+        let load = args.load().expect("loadgen args");
+        assert_eq!(
+            request_paths(&load).expect("paths"),
+            ["/dev/host", "/dev/other"]
+        );
+        let bare = CheckArgs::try_parse_from([
+            "check",
+            "--url",
+            "http://127.0.0.1:8080/dev",
+            "--weights",
+            "a=1",
+        ])
+        .expect("args");
+        assert_eq!(
+            request_paths(&bare.load().expect("loadgen args")).expect("paths"),
+            ["/dev"]
+        );
     }
 }

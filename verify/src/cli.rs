@@ -376,8 +376,25 @@ fn parse_counts(text: &str) -> Result<Counts, String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WeightList(pub Vec<(String, u64)>);
 
-fn parse_weights(text: &str) -> Result<WeightList, String> {
+/// Parses `--weights`: `LABEL=WEIGHT,...`.
+pub fn parse_weights(text: &str) -> Result<WeightList, String> {
     parse_pairs(text).map(WeightList).map_err(|e| e.to_string())
+}
+
+/// The expected split of `--policy FILE` or `--weights LIST` (the file wins
+/// when both are given); an error when neither is.
+pub fn load_policy(
+    policy: Option<&std::path::Path>,
+    weights: Option<&WeightList>,
+) -> Result<Policy, InputError> {
+    match (policy, weights) {
+        (Some(path), _) => Ok(Policy::load(path)?),
+        (None, Some(weights)) => Ok(Policy::from_weights(&weights.0)?),
+        (None, None) => Err(InputError::BadList {
+            list: String::new(),
+            reason: "give --weights or --policy".to_owned(),
+        }),
+    }
 }
 
 impl SplitArgs {
@@ -393,14 +410,7 @@ impl SplitArgs {
 
     /// The expected split: the policy file, or a policy of `--weights` only.
     pub fn policy(&self) -> Result<Policy, InputError> {
-        match (&self.policy, &self.weights) {
-            (Some(path), _) => Ok(Policy::load(path)?),
-            (None, Some(weights)) => Ok(Policy::from_weights(&weights.0)?),
-            (None, None) => Err(InputError::BadList {
-                list: String::new(),
-                reason: "give --weights or --policy".to_owned(),
-            }),
-        }
+        load_policy(self.policy.as_deref(), self.weights.as_ref())
     }
 
     /// The checks that need a report.

@@ -367,11 +367,7 @@ pub fn judge_with(
     }
 
     // --- the weighted test over positive-weight targets ---
-    let positive: Vec<(&str, f64)> = policy
-        .expected_shares()
-        .into_iter()
-        .filter(|(_, share)| *share > 0.0)
-        .collect();
+    let positive = weighted_targets(policy);
     let probs: Vec<f64> = positive.iter().map(|(_, share)| *share).collect();
     let observed: Vec<u64> = positive.iter().map(|(l, _)| weighted(l)).collect();
     let n: u64 = observed.iter().sum();
@@ -445,10 +441,7 @@ pub fn judge_with(
         .zip(&bands)
         .map(|(&x, &band)| decision::call(x, n, band, per_side))
         .collect();
-    let intervals: Vec<Interval> = observed
-        .iter()
-        .map(|&x| binomial::clopper_pearson(x, n, 2.0 * per_side))
-        .collect();
+    let intervals = binomial::simultaneous(&observed, options.alpha);
 
     // --- rows ---
     let mut rows = Vec::new();
@@ -659,6 +652,16 @@ pub fn judge_with(
         sequential: None,
         notes,
     })
+}
+
+/// The targets of the weighted test (positive weight) and their expected
+/// shares, in policy order.
+pub(crate) fn weighted_targets(policy: &Policy) -> Vec<(&str, f64)> {
+    policy
+        .expected_shares()
+        .into_iter()
+        .filter(|(_, share)| *share > 0.0)
+        .collect()
 }
 
 fn describe_band(r: &TargetRow) -> String {

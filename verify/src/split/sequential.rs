@@ -160,11 +160,7 @@ pub fn judge_looks(
     looks: impl IntoIterator<Item = (u64, Counts)>,
     fixed_n_verdict: Verdict,
 ) -> SequentialSummary {
-    let positive: Vec<(&str, f64)> = policy
-        .expected_shares()
-        .into_iter()
-        .filter(|(_, share)| *share > 0.0)
-        .collect();
+    let positive = super::weighted_targets(policy);
     let k = positive.len();
     let bands: Vec<Interval> = positive
         .iter()

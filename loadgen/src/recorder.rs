@@ -27,6 +27,8 @@ struct SecondAcc {
     dropped: u64,
     targets: HashMap<String, u64>,
     instances: HashMap<String, u64>,
+    /// Request path → target label → responses: `targets` by path.
+    paths: HashMap<String, HashMap<String, u64>>,
     /// The second's overall latency: at finalize, the sum of
     /// `target_histograms`. Every response carries a target label
     /// (`unknown` when it named none), so requests are recorded once, per
@@ -68,6 +70,8 @@ struct State {
     /// Target label → responses in the final seconds, kept as seconds are
     /// finalized so that a snapshot does not sum the timeline.
     settled_targets: BTreeMap<String, u64>,
+    /// The same, per request path (path → target → responses).
+    settled_paths: BTreeMap<String, BTreeMap<String, u64>>,
     failures: Failures,
     targets: HashMap<String, TargetRecorder>,
     paths: HashMap<String, HashMap<String, u64>>,
@@ -149,6 +153,9 @@ pub struct Snapshot {
     /// target lags behind a fast one), these are the counts a judge can
     /// read while the run goes on: the timeline the report will have.
     pub settled_targets: BTreeMap<String, u64>,
+    /// `settled_targets` per request path: path → target label → responses
+    /// (so a judge can leave requests on rule paths out).
+    pub settled_paths: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 /// Everything the report needs, once the run is over.
@@ -292,6 +299,7 @@ impl Recorder {
                 recorder.record_failed();
             }
             *st.paths.entry_ref(path).entry_ref(&target) += 1;
+            *s.paths.entry_ref(path).entry_ref(&target) += 1;
             if let Some(instance) = outcome.instance {
                 match st.hosts.get_mut(&instance) {
                     Some(h) => {
@@ -334,8 +342,15 @@ impl Recorder {
                 break;
             }
             finalize(s, &mut st.spare);
-            for (label, &count) in &st.seconds[idx].targets {
+            let s = &st.seconds[idx];
+            for (label, &count) in &s.targets {
                 *st.settled_targets.entry(label.clone()).or_default() += count;
+            }
+            for (path, by_target) in &s.paths {
+                let settled = st.settled_paths.entry(path.clone()).or_default();
+                for (label, &count) in by_target {
+                    *settled.entry(label.clone()).or_default() += count;
+                }
             }
             st.finalized += 1;
         }
@@ -359,6 +374,7 @@ impl Recorder {
         }
         snap.settled_seconds = st.finalized as u64;
         snap.settled_targets.clone_from(&st.settled_targets);
+        snap.settled_paths.clone_from(&st.settled_paths);
         snap.recent_p99_ms = st.seconds[..st.finalized]
             .iter()
             .rev()
@@ -412,6 +428,11 @@ impl Recorder {
                     dropped: s.dropped,
                     targets: s.targets.iter().map(|(k, v)| (k.clone(), *v)).collect(),
                     instances: s.instances.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+                    paths: s
+                        .paths
+                        .iter()
+                        .map(|(p, m)| (p.clone(), m.iter().map(|(k, v)| (k.clone(), *v)).collect()))
+                        .collect(),
                     latency_ms: s.latency,
                     target_latency_ms: s.target_latency.clone(),
                 }

@@ -454,6 +454,7 @@ fn build_report(args: &RunArgs, shape: &Shape, load: &Load, finished: Finished) 
         loadgen: Some(LoadgenWatch {
             cpu_percent,
             max_send_lag_ms: results.lag_max_ms,
+            send_lag_p99_ms: Some(results.lag_p99_ms),
             bottleneck: selfwatch::is_bottleneck(results.lag_p99_ms),
         }),
         stopped_by: None,

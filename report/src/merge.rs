@@ -417,6 +417,10 @@ fn merge_watch(reports: &[Report]) -> Option<LoadgenWatch> {
         .reduce(|a, b| LoadgenWatch {
             cpu_percent: a.cpu_percent.max(b.cpu_percent),
             max_send_lag_ms: a.max_send_lag_ms.max(b.max_send_lag_ms),
+            send_lag_p99_ms: match (a.send_lag_p99_ms, b.send_lag_p99_ms) {
+                (Some(x), Some(y)) => Some(x.max(y)),
+                (x, y) => x.or(y),
+            },
             bottleneck: a.bottleneck || b.bottleneck,
         })
 }
@@ -426,6 +430,10 @@ fn merge_watch(reports: &[Report]) -> Option<LoadgenWatch> {
 #[derive(Default)]
 struct TimelineAcc {
     seconds: BTreeMap<u64, SecondAcc>,
+    /// Some input second had responses but no per-path breakdown (a report
+    /// from before `timeline[].paths`): the merged seconds then carry none,
+    /// since a partial breakdown would read as complete.
+    paths_missing: bool,
 }
 
 #[derive(Default)]
@@ -488,6 +496,12 @@ impl TimelineAcc {
             add(&mut m.dropped, s.dropped);
             add_counts(&mut m.targets, &s.targets);
             add_counts(&mut m.instances, &s.instances);
+            if s.paths.is_empty() && s.targets.values().any(|&n| n > 0) {
+                self.paths_missing = true;
+            }
+            for (path, by_target) in &s.paths {
+                add_counts(m.paths.entry(path.clone()).or_default(), by_target);
+            }
             if let Some(l) = s.latency_ms {
                 acc.latency.add(l, s.ok);
             }
@@ -502,10 +516,14 @@ impl TimelineAcc {
     }
 
     fn finish(self) -> Vec<Second> {
+        let paths_missing = self.paths_missing;
         self.seconds
             .into_values()
             .map(|acc| {
                 let mut second = acc.second;
+                if paths_missing {
+                    second.paths.clear();
+                }
                 second.latency_ms = acc.latency.finish();
                 second.target_latency_ms = acc
                     .target_latency

@@ -279,6 +279,13 @@ pub struct Second {
     /// Instance id → responses in this second: the instances seen.
     #[serde(default)]
     pub instances: BTreeMap<String, u64>,
+    /// Request path → target label → responses in this second: `targets`
+    /// broken down by path, so that a judge looking second by second can
+    /// leave requests on rule paths out. An optional, additive v1 field:
+    /// reports written before it lack it (and then a second's paths are
+    /// unknown, never "none").
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub paths: BTreeMap<String, BTreeMap<String, u64>>,
     /// Corrected latency of this second's ok responses, all targets together;
     /// absent when the second has no ok response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -332,6 +339,11 @@ pub struct LoadgenWatch {
     pub cpu_percent: f64,
     /// Largest delay between a request's intended and actual send time, milliseconds.
     pub max_send_lag_ms: f64,
+    /// 99th percentile of that delay, milliseconds (a merge keeps the
+    /// largest worker's). An optional, additive v1 field: reports written
+    /// before it lack it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_lag_p99_ms: Option<f64>,
     /// True when loadgen itself limited the run (CPU saturated or send lag
     /// beyond its threshold): the results then say little about the target.
     pub bottleneck: bool,

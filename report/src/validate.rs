@@ -7,14 +7,14 @@
 //! `u128`, so a hostile file cannot make a broken report balance by
 //! overflowing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use thiserror::Error;
 use time::OffsetDateTime;
 
 use crate::histogram::decode_histogram;
-use crate::schema::{Latency, Report, SCHEMA_FAMILY, SCHEMA_V1, Target};
+use crate::schema::{Latency, Report, SCHEMA_FAMILY, SCHEMA_V1, Second, Target};
 
 /// Largest difference (ms) tolerated between a written latency summary and
 /// the one recomputed from its histogram: half a microsecond, the histogram
@@ -424,6 +424,43 @@ impl Report {
         Ok(())
     }
 
+    /// A second's `paths`, when present, break its `targets` down exactly.
+    fn check_second_paths(&self, s: &Second) -> Result<(), ValidationError> {
+        if s.paths.is_empty() {
+            return Ok(());
+        }
+        let mut per_target: BTreeMap<&str, u128> = BTreeMap::new();
+        for by_target in s.paths.values() {
+            for (label, n) in by_target {
+                if !self.targets.contains_key(label) {
+                    return Err(ValidationError::UnknownTarget {
+                        place: format!("timeline second {} paths", s.t),
+                        target: label.clone(),
+                    });
+                }
+                *per_target.entry(label).or_default() += u128::from(*n);
+            }
+        }
+        let labels: BTreeSet<&str> = per_target
+            .keys()
+            .copied()
+            .chain(s.targets.keys().map(String::as_str))
+            .collect();
+        for label in labels {
+            let by_paths = per_target.get(label).copied().unwrap_or(0);
+            let total = u128::from(s.targets.get(label).copied().unwrap_or(0));
+            if by_paths != total {
+                return Err(ValidationError::SecondUnbalanced {
+                    t: s.t,
+                    reason: format!(
+                        "paths give {by_paths} responses from {label:?}, targets give {total}"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     fn check_timeline(&self) -> Result<(), ValidationError> {
         let elapsed_s = (self.ended_at - self.started_at).as_seconds_f64();
         // See docs/report.md, "Merging": merge rounds start offsets to whole
@@ -495,6 +532,7 @@ impl Report {
                     ),
                 });
             }
+            self.check_second_paths(s)?;
             for (host, n) in &s.instances {
                 if !self.hosts.contains_key(host) {
                     return Err(ValidationError::UnknownHost {

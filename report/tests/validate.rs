@@ -576,3 +576,44 @@ fn empty_run_is_valid() {
     r.interrupted = true;
     r.validate().expect("an empty run is consistent");
 }
+
+/// Each second's `targets`, all under one path, as `timeline[].paths`.
+fn with_second_paths(r: &mut Report) {
+    for s in &mut r.timeline {
+        s.paths = [("/host".to_owned(), s.targets.clone())].into();
+    }
+}
+
+#[test]
+fn second_paths_break_the_targets_down_exactly() {
+    let mut r = common::sample();
+    with_second_paths(&mut r);
+    r.validate()
+        .expect("per-second paths that add up are valid");
+    let err = broken(|r| {
+        with_second_paths(r);
+        let i = first_second_with_target(r, "ecs");
+        *r.timeline[i]
+            .paths
+            .get_mut("/host")
+            .expect("path")
+            .get_mut("ecs")
+            .expect("ecs") -= 1;
+    });
+    assert!(
+        matches!(err, ValidationError::SecondUnbalanced { .. }),
+        "{err:?}"
+    );
+    let err = broken(|r| {
+        with_second_paths(r);
+        r.timeline[0]
+            .paths
+            .entry("/other".to_owned())
+            .or_default()
+            .insert("nobody".to_owned(), 1);
+    });
+    assert!(
+        matches!(err, ValidationError::UnknownTarget { .. }),
+        "{err:?}"
+    );
+}

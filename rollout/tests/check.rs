@@ -31,8 +31,15 @@ fn bin_dir() -> PathBuf {
 /// Runs check against `local`; returns (exit code, JSON verdict, report).
 fn check(local: &Local, policy: &Path, dir: &Path, extra: &[&str]) -> (i32, Value, Report) {
     let out = dir.join("check.json");
+    let mix: &[&str] = if extra.contains(&"--path") {
+        &[]
+    } else {
+        &["--path", "/host"]
+    };
     let run = Command::new(env!("CARGO_BIN_EXE_check"))
-        .args(["--url", &local.url(""), "--path", "/host", "--policy"])
+        .args(["--url", &local.url("")])
+        .args(mix)
+        .arg("--policy")
         .arg(policy)
         .args([
             "--rps",
@@ -106,32 +113,63 @@ fn check_stops_the_load_at_the_verdict() {
     assert!(report.totals.scheduled < 400 * 15, "{:?}", report.totals);
 }
 
+/// Requests on a rule path are held to the rule second by second and left
+/// out of the weighted split: with the router's rule, PASS, the rule-path
+/// requests counted apart; judged against a policy whose rule names the
+/// other target, FAIL at the first settled second.
 #[test]
-fn a_path_on_an_exclusive_rule_is_refused_before_any_load() {
+fn rule_paths_are_held_to_their_rule_as_the_load_runs() {
     let dir = tempfile::tempdir().expect("tempdir");
+    let routed = r#"{"schema":"weighbridge.policy/v1","targets":{"ecs":10,"canary":90},
+        "path_rules":[{"path":"/creature","target":"ecs"}],"base_path":"dev"}"#;
     let pfile = dir.path().join("policy.json");
+    std::fs::write(&pfile, routed).expect("policy");
+    let wrong = dir.path().join("wrong.json");
     std::fs::write(
-        &pfile,
-        r#"{"schema":"weighbridge.policy/v1","targets":{"ecs":10,"canary":90},
-            "path_rules":[{"path":"/creature","target":"ecs"}],"base_path":"dev"}"#,
+        &wrong,
+        routed.replace(r#""target":"ecs""#, r#""target":"canary""#),
     )
     .expect("policy");
-    let run = Command::new(env!("CARGO_BIN_EXE_check"))
-        .args([
-            "--url",
-            "http://127.0.0.1:9/dev",
-            "--path",
-            "/host:9,/creature:1",
-            "--policy",
-        ])
-        .arg(&pfile)
-        .arg("--out")
-        .arg(dir.path().join("r.json"))
-        .output()
-        .expect("run check");
-    assert_eq!(run.status.code(), Some(65));
-    assert!(String::from_utf8_lossy(&run.stderr).contains("exclusive rule"));
-    assert!(!dir.path().join("r.json").exists(), "no load was sent");
+    let policy: Policy = routed.parse().expect("valid policy");
+    let local = Local::start(Options::new(policy, bin_dir())).expect("topology");
+    let mix = ["--path", "/host:9,/creature:1", "--tolerance", "5"];
+    let (code, v, report) = check(&local, &pfile, dir.path(), &mix);
+    let (wrong_code, wrong_v, _) = check(&local, &wrong, dir.path(), &mix);
+    local.stop();
+    assert_eq!((code, v["verdict"].as_str()), (0, Some("PASS")), "{v:#}");
+    let on_rule = report
+        .paths
+        .get("/dev/creature")
+        .expect("rule-path requests in the report");
+    assert_eq!(on_rule.keys().collect::<Vec<_>>(), ["ecs"], "{on_rule:?}");
+    assert!(
+        v["rule_routed"].as_u64().is_some_and(|n| n > 0),
+        "rule-path requests counted apart: {v:#}"
+    );
+    assert!(
+        report
+            .timeline
+            .iter()
+            .any(|s| s.paths.contains_key("/dev/creature")),
+        "the timeline has per-path counts"
+    );
+    assert_eq!(
+        (wrong_code, wrong_v["verdict"].as_str()),
+        (1, Some("FAIL")),
+        "{wrong_v:#}"
+    );
+    assert!(
+        wrong_v["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("reserved for canary")),
+        "{wrong_v:#}"
+    );
+    assert!(
+        wrong_v["sequential"]["stopped_at_s"]
+            .as_u64()
+            .is_some_and(|t| t <= 3),
+        "{wrong_v:#}"
+    );
 }
 
 /// Bad numbers are usage errors before any load; a router that answers

@@ -250,9 +250,11 @@ fn check_target_groups(policy: &Policy, labels: &[String]) -> Result<(), InputEr
 /// stopped there. An error rate above `--max-error-rate` over the whole run
 /// still FAILs.
 ///
-/// The timeline counts requests per target per second, not per path, and
-/// sticky clients are not independent requests: a report with traffic on
-/// rule paths, or a sticky one, is refused rather than judged wrongly.
+/// Each second's per-path counts (`timeline[].paths`) let rule-path
+/// requests leave the weighted test look by look, as the fixed-N judge
+/// leaves them out. A report written before that field, with traffic on
+/// rule paths, is refused rather than judged wrongly; so is a sticky one
+/// (sticky clients' requests are not independent).
 pub fn replay_report(
     policy: &Policy,
     report: &Report,
@@ -273,12 +275,16 @@ pub fn replay_report(
         .filter(|(path, _)| policy.rule_for_path(path).is_some())
         .map(|(_, by_target)| by_target.values().sum::<u64>())
         .sum();
-    if on_rule_paths > 0 {
+    let per_path = report
+        .timeline
+        .iter()
+        .all(|s| !s.paths.is_empty() || s.targets.values().all(|&n| n == 0));
+    if on_rule_paths > 0 && !per_path {
         return Err(InputError::SequentialUnsupported {
             reason: format!(
-                "{on_rule_paths} requests are on paths with an exclusive rule, and the timeline \
-                 counts requests per target per second, not per path; replay a run whose paths \
-                 avoid the rules, or judge this one without --sequential"
+                "{on_rule_paths} requests are on paths with an exclusive rule, and this report's \
+                 timeline has no per-path counts (timeline[].paths, which older loadgens do not \
+                 write); replay a newer report, or judge this one without --sequential"
             ),
         });
     }
@@ -290,9 +296,14 @@ pub fn replay_report(
         for (label, &count) in &second.targets {
             so_far.add(label, count);
         }
+        for (path, by_target) in &second.paths {
+            for (label, &count) in by_target {
+                so_far.add_path(path, label, count);
+            }
+        }
         (second.t + 1, so_far.clone())
     });
-    let summary = sequential::judge_looks(policy, options, looks, out.verdict);
+    let summary = sequential::judge_looks(policy, options, looks, out.verdict)?;
     let error_rate_exceeded = out.errors.as_ref().is_some_and(|e| !e.exceeded.is_empty());
     out.notes.push(format!(
         "judged once on all {} requests (fixed N): {} — {}",
@@ -300,6 +311,15 @@ pub fn replay_report(
         out.verdict.as_str(),
         out.reason
     ));
+    if summary.verdict == crate::verdict::Verdict::Pass
+        && let Some(p) = summary.srm_p_value.filter(|&p| p < options.alpha)
+    {
+        out.notes.push(format!(
+            "the split differs from the exact weights (sequential SRM p = {}), within the \
+             tolerance",
+            crate::fmt::p_text(p)
+        ));
+    }
     out.verdict = summary.verdict;
     out.reason = summary.reason.clone();
     out.required_n = None;

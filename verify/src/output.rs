@@ -208,9 +208,12 @@ pub fn text(report: &SplitReport) -> String {
         };
         let _ = writeln!(
             out,
-            "sequential: {} looks, one a second: {when} (fixed N on the whole run: {})",
+            "sequential: {} looks, one a second: {when} (fixed N on the whole run: {}){}",
             s.looks,
-            s.fixed_n_verdict.as_str()
+            s.fixed_n_verdict.as_str(),
+            s.srm_p_value
+                .map(|p| format!("; SRM p = {}", crate::fmt::p_text(p)))
+                .unwrap_or_default()
         );
     }
     let _ = writeln!(

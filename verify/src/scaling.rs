@@ -494,7 +494,7 @@ pub fn judge_scaling(report: &Report, options: &ScalingOptions) -> ScalingReport
         targets.push(ts);
     }
 
-    let loadgen_limited = crate::verdict::loadgen_limited(report);
+    let loadgen_limited = crate::verdict::loadgen_limited_in_windows(report, options.window_s);
     let (verdict, reason) = overall(&checks, labels.is_empty());
     let (verdict, reason) = crate::verdict::hold(verdict, reason, loadgen_limited.as_deref());
     ScalingReport {

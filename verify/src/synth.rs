@@ -69,6 +69,9 @@ pub struct Scenario {
     pub stages: Vec<Stage>,
     /// Seed of the simulation.
     pub seed: u64,
+    /// Write each second's per-path counts (`timeline[].paths`), as loadgen
+    /// does; `false` gives the report an older loadgen wrote.
+    pub timeline_paths: bool,
 }
 
 impl Scenario {
@@ -114,6 +117,7 @@ impl Scenario {
             sticky: false,
             stages: Vec::new(),
             seed,
+            timeline_paths: true,
         }
     }
 
@@ -249,6 +253,14 @@ impl Scenario {
                 *second.targets.entry(target.clone()).or_default() += 1;
                 *second.instances.entry(host.clone()).or_default() += 1;
                 let path_name = path.map_or("/host", |p| p.path.as_str());
+                if self.timeline_paths {
+                    *second
+                        .paths
+                        .entry(path_name.to_owned())
+                        .or_default()
+                        .entry(target.clone())
+                        .or_default() += 1;
+                }
                 *paths
                     .entry(path_name.to_owned())
                     .or_default()

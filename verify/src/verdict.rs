@@ -59,6 +59,34 @@ pub fn loadgen_limited(report: &weighbridge_report::Report) -> Option<String> {
     })
 }
 
+/// The share of a judge's window that loadgen's send lag may take before
+/// the windows it counts in no longer hold the load asked of them.
+pub const LAG_SHARE_OF_WINDOW: f64 = 0.1;
+
+/// [`loadgen_limited`] for a judge that counts in windows of `window_s`
+/// seconds (`verify scaling`): loadgen limited the run when its send lag
+/// p99 exceeds [`LAG_SHARE_OF_WINDOW`] of the window. A lag of tens of
+/// milliseconds, which a busy shared machine gives, skews latencies but
+/// moves no request out of a one-second window. Reports without the p99
+/// fall back on `loadgen.bottleneck`.
+pub fn loadgen_limited_in_windows(
+    report: &weighbridge_report::Report,
+    window_s: u64,
+) -> Option<String> {
+    let w = report.loadgen.as_ref()?;
+    match w.send_lag_p99_ms {
+        Some(p99) if p99 <= LAG_SHARE_OF_WINDOW * 1000.0 * window_s as f64 => None,
+        Some(p99) => Some(format!(
+            "the load generator could not keep up (sends {p99:.0} ms late at p99, more than \
+             {:.0} % of the {window_s} s window; {:.0} % CPU): what was measured describes it, \
+             not the targets",
+            100.0 * LAG_SHARE_OF_WINDOW,
+            w.cpu_percent
+        )),
+        None => loadgen_limited(report),
+    }
+}
+
 /// A PASS or FAIL held as INCONCLUSIVE when `limited` says the load
 /// generator could not keep up; the verdict it replaces stays in the reason.
 pub fn hold(verdict: Verdict, reason: String, limited: Option<&str>) -> (Verdict, String) {

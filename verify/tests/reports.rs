@@ -545,7 +545,9 @@ fn absurd_counts_are_refused_at_once() {
 }
 
 /// `--sequential`: a correct run is PASSed before its end, a skewed one
-/// FAILed within seconds, and a report with rule-path traffic refused.
+/// FAILed within seconds; rule-path requests are left out second by second,
+/// a misrouted rule path FAILs at its second, and a report with rule-path
+/// traffic but no per-second paths (an older loadgen's) is refused.
 #[test]
 fn sequential_replay_says_when_it_would_have_stopped() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -578,15 +580,49 @@ fn sequential_replay_says_when_it_would_have_stopped() {
     let v = json_output(verify().args(&args).arg(&skewed), 1);
     let stopped = v["sequential"]["stopped_at_s"].as_u64().expect("stopped");
     assert!(stopped < 30, "{v:#}");
+    assert!(
+        v["sequential"]["srm_p_value"]
+            .as_f64()
+            .is_some_and(|p| p < 0.001),
+        "{v:#}"
+    );
     assert!(v["notes"].to_string().contains("fixed N"), "{v:#}");
 
-    // Requests on an exclusive rule path cannot be replayed per second.
     let policy = policy_file(dir.path(), "policy.json", POLICY_10_90);
-    let with_rules = write(
+    let with_paths = write(
         dir.path(),
-        "rules.json",
-        &ten_ninety(50, 23).report().expect("r"),
+        "paths.json",
+        &ten_ninety(200, 23).report().expect("r"),
     );
+    let policy_arg = policy.to_str().expect("utf-8 path");
+    let args = [
+        "split",
+        "--sequential",
+        "--format",
+        "json",
+        "--tolerance",
+        "3",
+        "--policy",
+        policy_arg,
+    ];
+    let v = json_output(verify().args(args).arg(&with_paths), 0);
+    assert!(v["rule_routed"].as_u64().is_some_and(|n| n > 0), "{v:#}");
+    assert!(v["sequential"]["stopped_at_s"].as_u64().is_some(), "{v:#}");
+    let mut misrouted = ten_ninety(200, 24);
+    misrouted.paths[1].routed_to = Some("lambda".to_owned());
+    let misrouted = write(
+        dir.path(),
+        "misrouted.json",
+        &misrouted.report().expect("r"),
+    );
+    let v = json_output(verify().args(args).arg(&misrouted), 1);
+    assert_eq!(v["sequential"]["stopped_at_s"].as_u64(), Some(1), "{v:#}");
+    assert!(v["reason"].to_string().contains("reserved for"), "{v:#}");
+
+    // Without per-second paths, rule-path requests cannot be replayed.
+    let mut old = ten_ninety(50, 23);
+    old.timeline_paths = false;
+    let with_rules = write(dir.path(), "rules.json", &old.report().expect("r"));
     verify()
         .args(["split", "--sequential", "--policy"])
         .arg(&policy)

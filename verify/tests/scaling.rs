@@ -252,3 +252,34 @@ fn an_unknown_target_is_an_input_error() {
             "no target \"nope\" in the report (its targets: ecs)",
         ));
 }
+
+/// A send lag small next to the window leaves the verdict alone; one over
+/// a tenth of the window holds it as INCONCLUSIVE, as the `bottleneck` flag
+/// does for reports without the p99.
+#[test]
+fn send_lag_is_weighed_against_the_window() {
+    let watch = |p99: Option<f64>, bottleneck: bool| {
+        let mut r = report();
+        r.loadgen = Some(weighbridge_report::LoadgenWatch {
+            cpu_percent: 40.0,
+            max_send_lag_ms: 400.0,
+            send_lag_p99_ms: p99,
+            bottleneck,
+        });
+        judge_scaling(&r, &both(60.0))
+    };
+    // The scenario's default window is 10 s: 1 s of p99 lag is its bound.
+    let busy = watch(Some(60.0), true);
+    assert_eq!(busy.verdict, Verdict::Pass, "{}", busy.reason);
+    assert!(busy.loadgen_limited.is_none());
+    let starved = watch(Some(1_500.0), true);
+    assert_eq!(starved.verdict, Verdict::Inconclusive, "{}", starved.reason);
+    assert!(
+        starved.reason.contains("1500 ms late at p99"),
+        "{}",
+        starved.reason
+    );
+    let old = watch(None, true);
+    assert_eq!(old.verdict, Verdict::Inconclusive, "{}", old.reason);
+    assert_eq!(watch(None, false).verdict, Verdict::Pass);
+}

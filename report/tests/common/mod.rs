@@ -209,6 +209,7 @@ pub(crate) fn simulate(
         loadgen: Some(LoadgenWatch {
             cpu_percent: 12.5 + seed as f64,
             max_send_lag_ms: max_lag_us as f64 / 1000.0,
+            send_lag_p99_ms: Some(max_lag_us as f64 / 1000.0),
             bottleneck: false,
         }),
         stopped_by: None,

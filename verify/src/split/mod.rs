@@ -22,11 +22,10 @@
 
 pub mod decision;
 mod options;
+pub mod routing;
 pub mod sequential;
 
 pub use options::{MAX_MC_DRAWS, SplitOptions};
-
-use std::collections::BTreeMap;
 
 use serde::Serialize;
 use weighbridge_policy::Policy;
@@ -42,6 +41,7 @@ use crate::fmt::pct;
 use crate::intervals::Interval;
 use crate::verdict::Verdict;
 use decision::Call;
+pub use routing::{Leak, LeakKind, weighted_targets};
 
 /// Smallest expected count for which the chi-square approximation is used.
 pub const MIN_EXPECTED_FOR_CHI_SQUARE: f64 = 5.0;
@@ -144,34 +144,6 @@ pub struct TargetRow {
     pub band: Option<Interval>,
     /// Where the interval lies relative to the band (positive-weight targets).
     pub call: Option<Call>,
-}
-
-/// Requests where the policy says there must be none.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Leak {
-    /// The target that served them.
-    pub target: String,
-    /// How many.
-    pub count: u64,
-    /// Why they are a leak.
-    pub kind: LeakKind,
-    /// Where they went, when per-path counts were given: path → count.
-    pub paths: BTreeMap<String, u64>,
-}
-
-/// Why requests are a leak.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum LeakKind {
-    /// The target has weight 0.
-    ZeroWeight,
-    /// The policy has no such target.
-    UnknownTarget,
-    /// An exclusive path rule sends the path to another target.
-    PathRule {
-        /// The target the rule names.
-        expected_target: String,
-    },
 }
 
 /// The complete verdict with everything that led to it.
@@ -285,86 +257,13 @@ pub fn judge_with(
     options.validate()?;
     counts.check()?;
     let mut notes = Vec::new();
-    let mut leaks = Vec::new();
 
-    // --- path rules: leaks on rule paths, and requests to leave out ---
-    let mut rule_counts: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut rule_leaks: BTreeMap<(String, String), BTreeMap<String, u64>> = BTreeMap::new();
-    let mut non_rule_paths: BTreeMap<&str, BTreeMap<String, u64>> = BTreeMap::new();
-    for (path, by_target) in counts.paths() {
-        let rule = policy.rule_for_path(path);
-        for (label, &count) in by_target {
-            if count == 0 {
-                continue;
-            }
-            match rule {
-                Some(rule) => {
-                    *rule_counts.entry(label.as_str()).or_default() += count;
-                    if *label != rule.target {
-                        *rule_leaks
-                            .entry((label.clone(), rule.target.clone()))
-                            .or_default()
-                            .entry(path.clone())
-                            .or_default() += count;
-                    }
-                }
-                None => {
-                    *non_rule_paths
-                        .entry(label.as_str())
-                        .or_default()
-                        .entry(path.clone())
-                        .or_default() += count;
-                }
-            }
-        }
-    }
-    for (label, &paths) in &rule_counts {
-        let total = counts.get(label);
-        if paths > total {
-            return Err(InputError::PathCountsExceedTotal {
-                target: (*label).to_owned(),
-                paths,
-                total,
-            });
-        }
-    }
-    for ((target, expected_target), paths) in rule_leaks {
-        leaks.push(Leak {
-            count: paths.values().sum(),
-            target,
-            kind: LeakKind::PathRule { expected_target },
-            paths,
-        });
-    }
-    let weighted = |label: &str| counts.get(label) - rule_counts.get(label).copied().unwrap_or(0);
-    let rule_routed: u64 = rule_counts.values().sum();
-    let paths_of = |label: &str| non_rule_paths.get(label).cloned().unwrap_or_default();
-
-    // --- zero-weight and unknown targets ---
-    let mut stray_rows = Vec::new();
-    for t in policy.targets().iter().filter(|t| t.weight == 0) {
-        let count = weighted(&t.label);
-        if count > 0 {
-            leaks.push(Leak {
-                target: t.label.clone(),
-                count,
-                kind: LeakKind::ZeroWeight,
-                paths: paths_of(&t.label),
-            });
-        }
-    }
-    for (label, _) in counts.targets() {
-        let count = weighted(label);
-        if policy.weight(label).is_none() && count > 0 {
-            leaks.push(Leak {
-                target: label.clone(),
-                count,
-                kind: LeakKind::UnknownTarget,
-                paths: paths_of(label),
-            });
-            stray_rows.push((label.clone(), count));
-        }
-    }
+    // --- path rules and leaks: which requests the weighted test sees ---
+    let routed = routing::route(policy, counts)?;
+    let weighted = |label: &str| routed.weighted(counts, label);
+    let rule_routed = routed.rule_routed();
+    let stray_rows = routed.strays.clone();
+    let leaks = routed.leaks.clone();
 
     // --- the weighted test over positive-weight targets ---
     let positive = weighted_targets(policy);
@@ -524,7 +423,7 @@ pub fn judge_with(
     let conf = 100.0 * (1.0 - 2.0 * per_side);
     let positive_rows: Vec<&TargetRow> = rows.iter().filter(|r| r.call.is_some()).collect();
     let (verdict, reason) = if !leaks.is_empty() {
-        let what: Vec<String> = leaks.iter().map(describe_leak).collect();
+        let what: Vec<String> = leaks.iter().map(Leak::describe).collect();
         (Verdict::Fail, what.join("; "))
     } else {
         match decision::verdict(&calls) {
@@ -654,16 +553,6 @@ pub fn judge_with(
     })
 }
 
-/// The targets of the weighted test (positive weight) and their expected
-/// shares, in policy order.
-pub(crate) fn weighted_targets(policy: &Policy) -> Vec<(&str, f64)> {
-    policy
-        .expected_shares()
-        .into_iter()
-        .filter(|(_, share)| *share > 0.0)
-        .collect()
-}
-
 fn describe_band(r: &TargetRow) -> String {
     match (r.interval, r.band) {
         (Some(iv), Some(band)) => format!(
@@ -702,31 +591,4 @@ fn describe_undecided(r: &TargetRow) -> String {
         pct(r.expected_share),
         describe_band(r)
     )
-}
-
-fn describe_leak(leak: &Leak) -> String {
-    let what = match &leak.kind {
-        LeakKind::ZeroWeight => format!(
-            "{} requests reached {}, which has weight 0",
-            leak.count, leak.target
-        ),
-        LeakKind::UnknownTarget => format!(
-            "{} requests were served by {}, a target the policy does not know",
-            leak.count, leak.target
-        ),
-        LeakKind::PathRule { expected_target } => format!(
-            "{} requests on paths reserved for {expected_target} were served by {}",
-            leak.count, leak.target
-        ),
-    };
-    if leak.paths.is_empty() {
-        what
-    } else {
-        let paths: Vec<String> = leak
-            .paths
-            .iter()
-            .map(|(p, c)| format!("{p} ({c})"))
-            .collect();
-        format!("{what} [{}]", paths.join(", "))
-    }
 }

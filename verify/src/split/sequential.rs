@@ -29,11 +29,14 @@
 
 use serde::Serialize;
 use statrs::function::beta::ln_beta;
+use statrs::function::gamma::ln_gamma;
 use weighbridge_policy::Policy;
 
 use super::decision::{self, Call};
 use super::options::SplitOptions;
+use super::routing::{self, Leak};
 use crate::counts::Counts;
+use crate::error::InputError;
 use crate::fmt::pct;
 use crate::intervals::Interval;
 use crate::verdict::Verdict;
@@ -149,18 +152,61 @@ pub struct SequentialSummary {
     pub looks: u64,
     /// The same data judged once, at the end, by the fixed-N rule.
     pub fixed_n_verdict: Verdict,
+    /// The sample-ratio-mismatch statistic, anytime-valid: the smallest
+    /// `1 / BF` over the looks so far (at most 1), where BF is the
+    /// Dirichlet-multinomial mixture's Bayes factor against the exact
+    /// weights ([`SrmMixture`]). Below alpha: the split differs from the
+    /// exact weights, whether or not by more than the tolerance. Absent with
+    /// fewer than two weighted targets.
+    pub srm_p_value: Option<f64>,
+}
+
+/// The sample-ratio-mismatch test run as the data arrive (the mixture
+/// test of Lindon & Malek, 2022): under the exact weights `p`, with a
+/// Dirichlet(`A·p`) prior on the shares,
+///
+/// `BF_n = Γ(A) / Γ(A + n) · Π Γ(A·p_i + x_i) / Γ(A·p_i) / Π p_i^x_i`
+///
+/// is a nonnegative martingale with mean 1, so `min(1, 1 / max BF)` is a
+/// p-value valid at any stopping time. `A` is the smallest prior strength
+/// of the targets' confidence sequences (the widest prior among them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SrmMixture {
+    shares: Vec<f64>,
+    strength: f64,
+}
+
+impl SrmMixture {
+    /// The test of `shares` (positive, summing to 1) with prior strength `strength`.
+    pub fn new(shares: Vec<f64>, strength: f64) -> SrmMixture {
+        SrmMixture { shares, strength }
+    }
+
+    /// `ln BF_n` for `observed` counts, in the order of `shares`.
+    pub fn ln_bayes_factor(&self, observed: &[u64]) -> f64 {
+        let n: f64 = observed.iter().map(|&x| x as f64).sum();
+        let mut ln = ln_gamma(self.strength) - ln_gamma(self.strength + n);
+        for (&x, &p) in observed.iter().zip(&self.shares) {
+            let (x, alpha) = (x as f64, self.strength * p);
+            ln += ln_gamma(alpha + x) - ln_gamma(alpha) - x * p.ln();
+        }
+        ln
+    }
 }
 
 /// Judges cumulative counts look by look (`(seconds, counts so far)`, in
-/// time order) and stops at the first look that decides. A leak (a request
-/// on a zero-weight or unknown target) decides FAIL at the look it appears.
+/// time order) and stops at the first look that decides. Counts with a
+/// per-path breakdown are routed as the fixed-N judge routes them
+/// ([`routing::route`]): rule-path requests leave the weighted test, and a
+/// leak (a rule path served by another target, a request on a zero-weight
+/// or unknown target) decides FAIL at the look it appears in.
 pub fn judge_looks(
     policy: &Policy,
     options: &SplitOptions,
     looks: impl IntoIterator<Item = (u64, Counts)>,
     fixed_n_verdict: Verdict,
-) -> SequentialSummary {
-    let positive = super::weighted_targets(policy);
+) -> Result<SequentialSummary, InputError> {
+    let positive = routing::weighted_targets(policy);
     let k = positive.len();
     let bands: Vec<Interval> = positive
         .iter()
@@ -170,6 +216,13 @@ pub fn judge_looks(
         .iter()
         .map(|(_, e)| Sequence::new(*e, options.tolerance.half_width(*e), k, options.alpha))
         .collect();
+    let srm = (k >= 2).then(|| {
+        let strength = sequences
+            .iter()
+            .map(|s| s.a + s.b)
+            .fold(f64::INFINITY, f64::min);
+        SrmMixture::new(positive.iter().map(|(_, e)| *e).collect(), strength)
+    });
     let mut summary = SequentialSummary {
         verdict: Verdict::Inconclusive,
         reason: "no look decided: every confidence sequence still reaches outside its band"
@@ -178,23 +231,26 @@ pub fn judge_looks(
         n: 0,
         looks: 0,
         fixed_n_verdict,
+        srm_p_value: srm.as_ref().map(|_| 1.0),
     };
     for (t, counts) in looks {
         summary.looks += 1;
-        let leaked: Vec<String> = counts
-            .targets()
+        let routed = routing::route(policy, &counts)?;
+        let observed: Vec<u64> = positive
             .iter()
-            .filter(|(label, c)| *c > 0 && policy.weight(label).is_none_or(|w| w == 0))
-            .map(|(label, c)| format!("{c} requests on {label}, which has no weight"))
+            .map(|(l, _)| routed.weighted(&counts, l))
             .collect();
-        let observed: Vec<u64> = positive.iter().map(|(l, _)| counts.get(l)).collect();
         let n: u64 = observed.iter().sum();
         summary.n = n;
-        if !leaked.is_empty() {
+        if let (Some(srm), Some(p)) = (&srm, &mut summary.srm_p_value) {
+            *p = p.min((-srm.ln_bayes_factor(&observed)).exp().min(1.0));
+        }
+        if !routed.leaks.is_empty() {
+            let what: Vec<String> = routed.leaks.iter().map(Leak::describe).collect();
             summary.verdict = Verdict::Fail;
-            summary.reason = leaked.join("; ");
+            summary.reason = format!("after {t} s: {}", what.join("; "));
             summary.stopped_at_s = Some(t);
-            return summary;
+            return Ok(summary);
         }
         let calls: Vec<Call> = observed
             .iter()
@@ -231,7 +287,7 @@ pub fn judge_looks(
                 .collect();
             format!("after {t} s and {n} requests: {}", outside.join("; "))
         };
-        return summary;
+        return Ok(summary);
     }
-    summary
+    Ok(summary)
 }

@@ -304,7 +304,7 @@ pub struct ScalingArgs {
 
     /// The ECS service to read from AWS (--ecs-cluster, --ecs-service, --ecs-target).
     #[command(flatten)]
-    pub ecs: crate::ecs::EcsArgs,
+    pub ecs: crate::scaling::aws::EcsArgs,
 }
 
 impl ScalingArgs {

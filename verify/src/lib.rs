@@ -10,8 +10,9 @@
 //! [`cloudwatch`] (ALB RequestCount), [`inputs`] (each input to a complete
 //! verdict), [`dispersion`] (per-window and per-client homogeneity),
 //! [`failures`] (failed requests and `--max-error-rate`), [`scaling`] (the
-//! autoscaling reaction), [`ecs`] (ECS scaling activities and task counts
-//! from AWS, lined up with the clients' view), [`compare`] (the canary gate), [`output`] (text and JSON), `fmt`
+//! autoscaling reaction; [`scaling::aws`] asks AWS about an ECS service,
+//! [`scaling::lineup`] lines that up with the clients' view), [`compare`]
+//! (the canary gate), [`output`] (text and JSON), `fmt`
 //! (percentages, p-values and durations as every output writes them), [`html`]
 //! (the `--html` page with charts), [`ci`] (markdown step
 //! summary, JUnit), [`synth`] (synthetic reports for tests and benchmarks),
@@ -26,7 +27,6 @@ pub mod cloudwatch;
 pub mod compare;
 pub mod counts;
 pub mod dispersion;
-pub mod ecs;
 pub mod error;
 pub mod exact;
 pub mod failures;
@@ -41,6 +41,7 @@ pub mod split;
 pub mod synth;
 pub mod tolerance;
 pub mod verdict;
+pub mod windows;
 
 pub use counts::Counts;
 pub use error::InputError;

@@ -10,6 +10,7 @@ use weighbridge_report::{Report, merge};
 
 use crate::counts::Counts;
 use crate::error::InputError;
+use crate::windows::Windows;
 
 /// Reads every file (each validated on read) and merges them into one
 /// validated report. A missing, truncated, unknown-version or inconsistent
@@ -61,13 +62,15 @@ pub fn counts(report: &Report) -> Counts {
 /// The timeline cut into windows of `window_s` seconds: one row per window,
 /// one column per label of `labels` (responses whose intended send time fell
 /// in the window). Rule-path requests cannot be told apart here.
+/// Windows without a second in the timeline have no row.
 pub fn window_table(report: &Report, labels: &[String], window_s: u64) -> Vec<Vec<u64>> {
-    let window_s = window_s.max(1);
-    let mut rows: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    let windows = Windows::of_timeline(report, window_s);
+    let mut rows: BTreeMap<usize, Vec<u64>> = BTreeMap::new();
     for second in &report.timeline {
-        let row = rows
-            .entry(second.t / window_s)
-            .or_insert_with(|| vec![0; labels.len()]);
+        let Some(w) = windows.index(second.t) else {
+            continue;
+        };
+        let row = rows.entry(w).or_insert_with(|| vec![0; labels.len()]);
         for (i, label) in labels.iter().enumerate() {
             row[i] += second.targets.get(label).copied().unwrap_or(0);
         }

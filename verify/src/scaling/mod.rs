@@ -21,12 +21,16 @@
 //! - **Reaction time.** From a load change to the start of the first
 //!   scaling event in the matching direction after it.
 
+pub mod aws;
+pub mod lineup;
+
 use serde::Serialize;
 use weighbridge_report::Report;
 
 use crate::error::InputError;
 use crate::fmt::secs;
 use crate::verdict::Verdict;
+use crate::windows::Windows;
 
 /// What the run is expected to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -231,23 +235,10 @@ impl ScalingReport {
     }
 }
 
-/// The scheduled rate per window, requests/s.
+/// The scheduled rate per window, requests/s (one window at least).
 fn load_series(report: &Report, seconds: u64, window_s: u64) -> Vec<f64> {
-    let windows = seconds.div_ceil(window_s).max(1);
-    let mut sums = vec![0u64; usize::try_from(windows).unwrap_or(0)];
-    for s in &report.timeline {
-        if let Some(w) = sums.get_mut(usize::try_from(s.t / window_s).unwrap_or(usize::MAX)) {
-            *w += s.scheduled;
-        }
-    }
-    sums.iter()
-        .enumerate()
-        .map(|(i, &n)| {
-            let start = i as u64 * window_s;
-            let len = (seconds.saturating_sub(start)).clamp(1, window_s);
-            n as f64 / len as f64
-        })
-        .collect()
+    let windows = Windows::new(seconds.max(1), window_s);
+    windows.rates(&windows.sums(report, |s| s.scheduled))
 }
 
 /// A window that moves the rate at least this much further (relative) in the
@@ -736,7 +727,7 @@ fn judge_reactions(
 }
 
 // --- the AWS view of an ECS service, lined up with the run (filled by
-// `crate::ecs` with `--ecs-cluster`) ---
+// `lineup` with `--ecs-cluster`) ---
 
 /// One ECS deployment of the service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -71,13 +71,14 @@ module "web" {
   target_group_arn_suffix = module.network.target_group_arn_suffixes[var.ecs_label]
 
   deployment_controller = var.blue_green ? "CODE_DEPLOY" : "ECS"
+  wait_for_steady_state = var.wait_for_steady_state
 }
 
 module "worker" {
   source = "../../modules/ecs"
 
   name               = "${local.name}-worker"
-  cluster_arn        = module.web.cluster_arn
+  cluster            = module.web.cluster
   image              = local.backend_image
   ecr_repository_arn = module.artifacts.repository_arns["backend"]
   command            = ["consume"]
@@ -92,8 +93,9 @@ module "worker" {
   queue_url    = module.sqs.queue_url
   queue_name   = module.sqs.queue_name
 
-  scaling_strategy = "sqs"
-  scaling          = var.worker_scaling
+  scaling_strategy      = "sqs"
+  scaling               = var.worker_scaling
+  wait_for_steady_state = var.wait_for_steady_state
 }
 
 module "lambda" {

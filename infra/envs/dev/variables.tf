@@ -127,6 +127,12 @@ variable "worker_scaling" {
   }
 }
 
+variable "wait_for_steady_state" {
+  description = "terraform apply waits until the rolling web and worker deployments are steady (and fails when the circuit breaker rolls one back); false returns as soon as ECS accepted them."
+  type        = bool
+  default     = true
+}
+
 variable "blue_green" {
   description = "Deploy the web service blue/green with CodeDeploy instead of rolling updates."
   type        = bool

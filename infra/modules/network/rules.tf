@@ -62,7 +62,7 @@ locals {
   # the green one and back on each deployment, so Terraform must not put it
   # back. Those rules are a second resource that ignores its action.
   codedeploy_rule = {
-    for rule in local.listener_rules : rule.name => var.codedeploy_target != null && contains([for t in rule.forward : t.target], var.codedeploy_target)
+    for rule in local.listener_rules : rule.name => contains([for t in rule.forward : t.target], var.codedeploy_target == null ? "" : var.codedeploy_target)
   }
 }
 
@@ -97,11 +97,11 @@ resource "aws_lb_listener_rule" "policy" {
     }
   }
 
-  # Which policy rule this is and where it forwards (what the console and
-  # the Terraform tests read; the action itself holds only target group ARNs).
+  # Which policy rule this is and where it forwards, as label=weight (what
+  # the console and the Terraform tests read; the action holds only ARNs).
   tags = merge(var.tags, {
     "weighbridge:rule"    = each.key
-    "weighbridge:targets" = join(" ", [for t in each.value.forward : t.target])
+    "weighbridge:forward" = join(" ", [for t in each.value.forward : "${t.target}=${t.weight}"])
   })
 
   lifecycle {
@@ -143,11 +143,11 @@ resource "aws_lb_listener_rule" "codedeploy" {
     }
   }
 
-  # Which policy rule this is and where it forwards (what the console and
-  # the Terraform tests read; the action itself holds only target group ARNs).
+  # Which policy rule this is and where it forwards, as label=weight (what
+  # the console and the Terraform tests read; the action holds only ARNs).
   tags = merge(var.tags, {
     "weighbridge:rule"    = each.key
-    "weighbridge:targets" = join(" ", [for t in each.value.forward : t.target])
+    "weighbridge:forward" = join(" ", [for t in each.value.forward : "${t.target}=${t.weight}"])
   })
 
   lifecycle {

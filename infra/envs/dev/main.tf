@@ -37,6 +37,8 @@ module "network" {
   ingress            = var.ingress
   allowed_cidrs      = var.allowed_cidrs
   container_port     = var.container_port
+
+  codedeploy_target = var.blue_green ? var.ecs_label : null
 }
 
 module "sqs" {
@@ -55,6 +57,7 @@ module "web" {
   base_path          = local.base_path
   container_port     = var.container_port
   drain_seconds      = var.drain_seconds
+  adot_image         = var.adot_image
 
   vpc_id                = var.vpc_id
   subnet_ids            = var.private_subnet_ids
@@ -71,16 +74,18 @@ module "web" {
   target_group_arn_suffix = module.network.target_group_arn_suffixes[var.ecs_label]
 
   deployment_controller = var.blue_green ? "CODE_DEPLOY" : "ECS"
+  wait_for_steady_state = var.wait_for_steady_state
 }
 
 module "worker" {
   source = "../../modules/ecs"
 
   name               = "${local.name}-worker"
-  cluster_arn        = module.web.cluster_arn
+  cluster            = module.web.cluster
   image              = local.backend_image
   ecr_repository_arn = module.artifacts.repository_arns["backend"]
   command            = ["consume"]
+  adot_image         = var.adot_image
   label              = "worker"
   container_port     = null
 
@@ -92,8 +97,9 @@ module "worker" {
   queue_url    = module.sqs.queue_url
   queue_name   = module.sqs.queue_name
 
-  scaling_strategy = "sqs"
-  scaling          = var.worker_scaling
+  scaling_strategy      = "sqs"
+  scaling               = var.worker_scaling
+  wait_for_steady_state = var.wait_for_steady_state
 }
 
 module "lambda" {
@@ -109,6 +115,8 @@ module "lambda" {
   queue_arn        = module.sqs.queue_arn
   queue_url        = module.sqs.queue_url
 
+  reserved_concurrency = var.lambda_reserved_concurrency
+
   vpc = var.lambda_in_vpc ? { vpc_id = var.vpc_id, subnet_ids = var.private_subnet_ids } : null
 }
 
@@ -120,6 +128,8 @@ module "codedeploy" {
   cluster_name                 = module.web.cluster_name
   service_name                 = module.web.service_name
   listener_arn                 = module.network.listener_arn
+  alb_arn                      = module.network.alb_arn
+  alb_security_group_id        = module.network.alb_security_group_id
   blue_target_group_name       = module.network.target_group_names[var.ecs_label]
   blue_target_group_arn_suffix = module.network.target_group_arn_suffixes[var.ecs_label]
   alb_arn_suffix               = module.network.alb_arn_suffix

@@ -58,7 +58,14 @@ output "private_subnet_ids" {
   value       = var.private_subnet_ids
 }
 
-output "codedeploy_app" {
-  description = "CodeDeploy application and group when blue_green is on."
-  value       = var.blue_green ? { app = module.codedeploy[0].app_name, group = module.codedeploy[0].deployment_group_name } : null
+output "codedeploy" {
+  description = "With blue_green: what deploy.yml needs to create a CodeDeploy deployment (application, group, the task definition to deploy, its container and port, the test listener port); null otherwise."
+  value = var.blue_green ? {
+    app                = module.codedeploy[0].app_name
+    group              = module.codedeploy[0].deployment_group_name
+    task_definition    = module.web.task_definition_arn
+    container_name     = "backend"
+    container_port     = var.container_port
+    test_listener_port = module.codedeploy[0].test_listener_port
+  } : null
 }

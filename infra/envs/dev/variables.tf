@@ -38,6 +38,18 @@ variable "lambda_in_vpc" {
   default     = false
 }
 
+variable "lambda_reserved_concurrency" {
+  description = "Reserved concurrent executions of the Lambda; null (default) reserves none, which a new account (concurrency quota 10) requires. Set it to cap the function once the quota allows."
+  type        = number
+  default     = null
+}
+
+variable "adot_image" {
+  description = "ADOT collector image of the ECS tasks' trace sidecar. The default is on public.ecr.aws, which private subnets reach only through a NAT gateway; without NAT, copy it to a private ECR repository (reached through VPC endpoints) and set that image here."
+  type        = string
+  default     = "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3"
+}
+
 variable "ecs_label" {
   description = "Policy target label of the ECS web service (its BACKEND_LABEL)."
   type        = string
@@ -94,6 +106,11 @@ variable "web_scaling_strategy" {
   description = "Scaling of the web service: none, cpu or alb (sqs is the worker's)."
   type        = string
   default     = "cpu"
+
+  validation {
+    condition     = contains(["none", "cpu", "alb"], var.web_scaling_strategy)
+    error_message = "web_scaling_strategy must be none, cpu or alb (the worker scales on the queue)."
+  }
 }
 
 variable "web_scaling" {
@@ -125,6 +142,12 @@ variable "worker_scaling" {
       cooldown_in_seconds  = 300
     }
   }
+}
+
+variable "wait_for_steady_state" {
+  description = "terraform apply waits until the rolling web and worker deployments are steady (and fails when the circuit breaker rolls one back); false returns as soon as ECS accepted them."
+  type        = bool
+  default     = true
 }
 
 variable "blue_green" {

@@ -18,6 +18,10 @@ locals {
 
 data "aws_caller_identity" "current" {}
 
+data "aws_vpc" "this" {
+  id = var.vpc_id
+}
+
 resource "aws_lb_target_group" "green" {
   #checkov:skip=CKV_AWS_378:The backend speaks plain HTTP inside the VPC (port 3000, reachable only from the ALB's security group); TLS ends at API Gateway or the HTTPS listener.
   name                 = substr("${var.name}-green", 0, 32)
@@ -37,6 +41,39 @@ resource "aws_lb_target_group" "green" {
     healthy_threshold   = 2
     unhealthy_threshold = 3
   }
+}
+
+# The test listener: CodeDeploy sends it to the replacement (green) tasks
+# before any production traffic moves, so they can be tried at
+# http://{alb}:{test_listener_port} from inside the VPC. It also gives the
+# green target group the load balancer ECS requires of it. Forwarding
+# starts at green; CodeDeploy owns it from the first deployment on.
+resource "aws_lb_listener" "test" {
+  #checkov:skip=CKV_AWS_2:Test traffic inside the VPC only (the ALB's group admits the test port from the VPC's range), like the internal production listener behind API Gateway.
+  #checkov:skip=CKV_AWS_103:HTTP only, see CKV_AWS_2.
+  #checkov:skip=CKV2_AWS_20:HTTP only, see CKV_AWS_2.
+  load_balancer_arn = var.alb_arn
+  port              = var.test_listener_port
+  protocol          = "HTTP"
+  tags              = var.tags
+
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.green.arn
+  }
+
+  lifecycle {
+    ignore_changes = [default_action]
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "test_listener" {
+  security_group_id = var.alb_security_group_id
+  description       = "Blue/green test listener from inside the VPC"
+  cidr_ipv4         = data.aws_vpc.this.cidr_block
+  ip_protocol       = "tcp"
+  from_port         = var.test_listener_port
+  to_port           = var.test_listener_port
 }
 
 resource "aws_cloudwatch_metric_alarm" "target_5xx" {
@@ -132,11 +169,8 @@ resource "aws_codedeploy_deployment_group" "this" {
       prod_traffic_route {
         listener_arns = [var.listener_arn]
       }
-      dynamic "test_traffic_route" {
-        for_each = var.test_listener_arn == null ? [] : [var.test_listener_arn]
-        content {
-          listener_arns = [test_traffic_route.value]
-        }
+      test_traffic_route {
+        listener_arns = [aws_lb_listener.test.arn]
       }
       target_group {
         name = var.blue_target_group_name

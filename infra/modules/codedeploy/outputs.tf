@@ -12,3 +12,13 @@ output "green_target_group_arn" {
   description = "ARN of the green target group."
   value       = aws_lb_target_group.green.arn
 }
+
+output "test_listener_arn" {
+  description = "The test listener (green before a shift)."
+  value       = aws_lb_listener.test.arn
+}
+
+output "test_listener_port" {
+  description = "Port of the test listener."
+  value       = aws_lb_listener.test.port
+}

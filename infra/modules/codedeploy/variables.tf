@@ -18,10 +18,20 @@ variable "listener_arn" {
   type        = string
 }
 
-variable "test_listener_arn" {
-  description = "Optional test listener CodeDeploy points at green before shifting production traffic."
+variable "alb_arn" {
+  description = "ALB of the production listener; the test listener is added to it."
   type        = string
-  default     = null
+}
+
+variable "alb_security_group_id" {
+  description = "Security group of the ALB: the test port is opened in it to the VPC's range."
+  type        = string
+}
+
+variable "test_listener_port" {
+  description = "Port of the test listener CodeDeploy points at the green tasks before shifting production traffic."
+  type        = number
+  default     = 8080
 }
 
 variable "blue_target_group_name" {

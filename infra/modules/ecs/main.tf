@@ -4,9 +4,12 @@
 # that sends them to X-Ray.
 
 locals {
-  create_cluster = var.cluster_arn == null
-  cluster_arn    = local.create_cluster ? aws_ecs_cluster.this[0].arn : var.cluster_arn
-  cluster_name   = element(split("/", local.cluster_arn), length(split("/", local.cluster_arn)) - 1)
+  # Decided by whether var.cluster is given, which is known at plan time
+  # even when that cluster is created in the same run (its ARN is not, and
+  # a count cannot depend on it).
+  create_cluster = var.cluster == null
+  cluster_name   = local.create_cluster ? aws_ecs_cluster.this[0].name : var.cluster.name
+  cluster_arn    = local.create_cluster ? aws_ecs_cluster.this[0].arn : var.cluster.arn
   web            = var.container_port != null
   codedeploy     = var.deployment_controller == "CODE_DEPLOY"
   service_name   = one(concat(aws_ecs_service.rolling[*].name, aws_ecs_service.codedeploy[*].name))

@@ -1,3 +1,8 @@
+output "cluster" {
+  description = "The cluster as {name, arn}: another ecs module's cluster input."
+  value       = { name = local.cluster_name, arn = local.cluster_arn }
+}
+
 output "cluster_arn" {
   description = "ECS cluster ARN (pass it to other services and the loadgen module)."
   value       = local.cluster_arn

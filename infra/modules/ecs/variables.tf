@@ -3,10 +3,13 @@ variable "name" {
   type        = string
 }
 
-variable "cluster_arn" {
-  description = "Existing ECS cluster to run in; null creates one (\"{name}-cluster\", Container Insights on)."
-  type        = string
-  default     = null
+variable "cluster" {
+  description = "Existing ECS cluster to run in, {name, arn} (another ecs module's cluster output); null creates one (\"{name}-cluster\", Container Insights on)."
+  type = object({
+    name = string
+    arn  = string
+  })
+  default = null
 }
 
 variable "image" {

@@ -115,7 +115,10 @@ resource "aws_lambda_function" "this" {
   # default group) before the function is deleted.
   replace_security_groups_on_destroy = local.in_vpc ? true : null
 
-  depends_on = [aws_iam_role_policy.this]
+  # The role's permissions exist before the function and outlive it: in a
+  # VPC that includes the managed network-interface policy, or a destroy
+  # detaches it while Lambda still needs it to release the interfaces.
+  depends_on = [aws_iam_role_policy.this, aws_iam_role_policy_attachment.vpc]
 }
 
 resource "aws_lambda_permission" "alb" {

@@ -55,9 +55,9 @@ variable "timeout_seconds" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions: a ceiling that keeps a load test from starving the account's other functions."
+  description = "Reserved concurrent executions, a ceiling that keeps a load test from starving the account's other functions; null reserves none. Reserving needs account concurrency to spare: AWS keeps 100 unreserved, so a new account (quota 10) can reserve nothing."
   type        = number
-  default     = 100
+  default     = null
 }
 
 variable "target_group_arn" {

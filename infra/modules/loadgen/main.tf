@@ -71,7 +71,7 @@ resource "aws_ecs_task_definition" "this" {
 resource "aws_security_group" "this" {
   #checkov:skip=CKV2_AWS_5:Attached at run time: the verify workflow passes it in run-task's network configuration (output security_group_id).
   name_prefix = "${var.name}-"
-  description = "loadgen tasks: no inbound; out to the service's HTTP(S) port and HTTPS for ECR, S3 and logs"
+  description = "loadgen tasks: no inbound; out to the HTTP(S) port of the service under test, and HTTPS for ECR, S3 and logs"
   vpc_id      = var.vpc_id
   tags        = var.tags
 

@@ -74,6 +74,40 @@ resource "aws_apigatewayv2_integration" "alb" {
   }
 }
 
+# "ANY /{proxy+}" needs at least one path segment: the bare stage URL
+# ({invoke url}, i.e. "/dev" itself, or "/" without a base path) is the
+# "ANY /" route, sent to the ALB as the base path alone.
+resource "aws_apigatewayv2_integration" "alb_root" {
+  count = local.public_alb ? 0 : 1
+
+  api_id             = aws_apigatewayv2_api.this[0].id
+  integration_type   = "HTTP_PROXY"
+  integration_method = "ANY"
+  integration_uri    = aws_lb_listener.main.arn
+  connection_type    = "VPC_LINK"
+  connection_id      = aws_apigatewayv2_vpc_link.this[0].id
+
+  request_parameters = {
+    "overwrite:path" = local.path_prefix == "" ? "/" : local.path_prefix
+  }
+
+  dynamic "tls_config" {
+    for_each = local.https ? [1] : []
+    content {
+      server_name_to_verify = var.tls_server_name
+    }
+  }
+}
+
+resource "aws_apigatewayv2_route" "root" {
+  #checkov:skip=CKV_AWS_309:The test bed is a public sample endpoint that load generators call without credentials; restrict it with var.allowed_cidrs via a public ALB or add a JWT authorizer in production.
+  count = local.public_alb ? 0 : 1
+
+  api_id    = aws_apigatewayv2_api.this[0].id
+  route_key = "ANY /"
+  target    = "integrations/${aws_apigatewayv2_integration.alb_root[0].id}"
+}
+
 resource "aws_apigatewayv2_route" "proxy" {
   #checkov:skip=CKV_AWS_309:The test bed is a public sample endpoint that load generators call without credentials; restrict it with var.allowed_cidrs via a public ALB or add a JWT authorizer in production.
   count = local.public_alb ? 0 : 1

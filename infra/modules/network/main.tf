@@ -48,7 +48,7 @@ resource "aws_vpc_security_group_ingress_rule" "alb_from_cidr" {
 
 resource "aws_vpc_security_group_egress_rule" "alb_to_tasks" {
   security_group_id = aws_security_group.alb.id
-  description       = "To the ECS tasks' container port inside the VPC"
+  description       = "To the container port of the ECS tasks inside the VPC"
   cidr_ipv4         = data.aws_vpc.this.cidr_block
   ip_protocol       = "tcp"
   from_port         = var.container_port
@@ -92,6 +92,11 @@ resource "aws_lb_target_group" "target" {
   # ECS tasks answer 503 on /health while draining, so the ALB stops sending
   # them requests before they stop.
   deregistration_delay = each.value.type == "lambda" ? null : var.deregistration_delay_seconds
+
+  # Every value of a repeated header or query parameter reaches the function
+  # (and it can answer with several Set-Cookie headers); off, ALB passes the
+  # last value only.
+  lambda_multi_value_headers_enabled = each.value.type == "lambda" ? true : null
 
   health_check {
     enabled             = true

@@ -36,7 +36,7 @@ output "target_group_arns" {
   description = "Target group ARN by policy target label. Available only once the listener rules exist: ECS refuses a target group that no load balancer uses yet."
   value       = { for label, tg in aws_lb_target_group.target : label => tg.arn }
 
-  depends_on = [aws_lb_listener_rule.policy]
+  depends_on = [aws_lb_listener_rule.policy, aws_lb_listener_rule.codedeploy]
 }
 
 output "target_group_arn_suffixes" {

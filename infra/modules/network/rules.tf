@@ -56,10 +56,18 @@ locals {
   }
 
   listener_rules = concat(local.path_listener_rules, [local.weighted_listener_rule])
+
+  # With blue/green, CodeDeploy owns the forward action of every rule that
+  # sends traffic to var.codedeploy_target: it swaps that target's group for
+  # the green one and back on each deployment, so Terraform must not put it
+  # back. Those rules are a second resource that ignores its action.
+  codedeploy_rule = {
+    for rule in local.listener_rules : rule.name => contains([for t in rule.forward : t.target], var.codedeploy_target == null ? "" : var.codedeploy_target)
+  }
 }
 
 resource "aws_lb_listener_rule" "policy" {
-  for_each = { for rule in local.listener_rules : rule.name => rule }
+  for_each = { for rule in local.listener_rules : rule.name => rule if !local.codedeploy_rule[rule.name] }
 
   listener_arn = aws_lb_listener.main.arn
   priority     = each.value.priority
@@ -89,9 +97,63 @@ resource "aws_lb_listener_rule" "policy" {
     }
   }
 
-  tags = var.tags
+  # Which policy rule this is and where it forwards, as label=weight (what
+  # the console and the Terraform tests read; the action holds only ARNs).
+  tags = merge(var.tags, {
+    "weighbridge:rule"    = each.key
+    "weighbridge:forward" = join(" ", [for t in each.value.forward : "${t.target}=${t.weight}"])
+  })
 
   lifecycle {
+    precondition {
+      condition     = alltrue([for t in each.value.forward : contains(keys(var.target_groups), t.target)])
+      error_message = "Every policy target must have a target group: add it to var.target_groups."
+    }
+  }
+}
+
+resource "aws_lb_listener_rule" "codedeploy" {
+  for_each = { for rule in local.listener_rules : rule.name => rule if local.codedeploy_rule[rule.name] }
+
+  listener_arn = aws_lb_listener.main.arn
+  priority     = each.value.priority
+
+  condition {
+    path_pattern {
+      values = each.value.path_patterns
+    }
+  }
+
+  action {
+    type = "forward"
+
+    forward {
+      dynamic "target_group" {
+        for_each = each.value.forward
+        content {
+          arn    = aws_lb_target_group.target[target_group.value.target].arn
+          weight = target_group.value.weight
+        }
+      }
+
+      stickiness {
+        enabled  = each.value.stickiness == null ? false : each.value.stickiness.enabled
+        duration = each.value.stickiness == null ? 1 : each.value.stickiness.duration_seconds
+      }
+    }
+  }
+
+  # Which policy rule this is and where it forwards, as label=weight (what
+  # the console and the Terraform tests read; the action holds only ARNs).
+  tags = merge(var.tags, {
+    "weighbridge:rule"    = each.key
+    "weighbridge:forward" = join(" ", [for t in each.value.forward : "${t.target}=${t.weight}"])
+  })
+
+  lifecycle {
+    # CodeDeploy's: it points the action at blue or green (see codedeploy_rule).
+    ignore_changes = [action]
+
     precondition {
       condition     = alltrue([for t in each.value.forward : contains(keys(var.target_groups), t.target)])
       error_message = "Every policy target must have a target group: add it to var.target_groups."

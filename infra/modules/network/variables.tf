@@ -24,6 +24,12 @@ variable "target_groups" {
   }
 }
 
+variable "codedeploy_target" {
+  description = "Policy target label whose target group CodeDeploy blue/green manages (the ECS web service's), or null. Terraform then creates the rules forwarding to it but leaves their action to CodeDeploy."
+  type        = string
+  default     = null
+}
+
 variable "vpc_id" {
   description = "VPC the ALB, the VPC link and the ECS tasks live in."
   type        = string

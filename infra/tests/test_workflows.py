@@ -1,4 +1,4 @@
-"""The deploy and verify workflows: every job that reads vars.* has its
+"""The deploy, verify and destroy workflows: every job that reads vars.* has its
 environment (environment-scoped variables are empty without one), verify
 shares deploy's and destroy's concurrency group, actions are pinned to
 commit SHAs (these workflows hold id-token: write), and with blue/green
@@ -12,7 +12,7 @@ import yaml
 from conftest import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
-OWNED = ["deploy.yml", "verify.yml"]
+OWNED = ["deploy.yml", "verify.yml", "destroy.yml"]
 
 
 def load(name):
@@ -65,3 +65,15 @@ def test_blue_green_deploys_through_codedeploy_and_waits():
     assert "aws deploy wait deployment-successful" in deploy
     assert "exit 1" in deploy
     assert apply["env"]["TF_VAR_blue_green"].startswith("${{ vars.BLUE_GREEN")
+
+
+def test_verify_runs_check_before_the_load_and_counts_its_verdict():
+    steps = load("verify.yml")["jobs"]["verify"]["steps"]
+    names = [step.get("name", "") for step in steps]
+    check = next(step for step in steps if step.get("id") == "check")
+    assert "./target/release/check " in check["run"] and "--policy config/policy.json" in check["run"]
+    assert ".path_rules" in check["run"], "the rule paths are in check's mix"
+    assert names.index(check["name"]) < names.index("Load on the runner")
+    assert "-p rollout" in next(step["run"] for step in steps if step.get("name", "").startswith("Build"))
+    verdict = next(step for step in steps if step.get("name") == "Verdict")
+    assert "check:${{ steps.check.outputs.code }}" in verdict["run"]

@@ -9,6 +9,8 @@
 //! - [`Report::read`] / [`Report::write_atomic`]: files; reading always
 //!   validates, writing is atomic.
 //! - [`merge`]: several workers' reports into one.
+//! - `synth` (feature `synth`, for tests and benchmarks only): a
+//!   deterministic miniature loadgen whose reports' truth is known.
 //!
 //! The field-by-field reference, units, invariants and versioning rules are
 //! in `docs/report.md`; the JSON Schema is `report/schema/report.v1.schema.json`.
@@ -29,6 +31,8 @@ mod histogram;
 mod io;
 mod merge;
 mod schema;
+#[cfg(feature = "synth")]
+pub mod synth;
 mod validate;
 
 pub use histogram::{
@@ -38,9 +42,9 @@ pub use histogram::{
 pub use io::{ParseError, ReportError};
 pub use merge::{MergeError, merge};
 pub use schema::{
-    Client, Config, Failures, Histograms, Host, Latency, LoadgenWatch, MAX_INSTANCES,
-    MAX_LABEL_LEN, MAX_TARGETS, OVERFLOW_INSTANCE_PREFIX, OVERFLOW_TARGET, Report, SCHEMA_V1,
-    Second, SecondLatency, Stage, StoppedBy, Target, Totals, UNKNOWN_TARGET,
+    Config, Failures, Histograms, Host, Latency, LoadgenWatch, MAX_INSTANCES, MAX_LABEL_LEN,
+    MAX_TARGETS, OVERFLOW_INSTANCE_PREFIX, OVERFLOW_TARGET, Report, SCHEMA_V1, Second,
+    SecondLatency, Stage, StoppedBy, Target, Totals, UNKNOWN_TARGET, VirtualClient,
 };
 pub use validate::{HistogramKind, ValidationError};
 

@@ -15,8 +15,8 @@ use time::OffsetDateTime;
 
 use crate::histogram::{HistogramError, decode_histogram, new_histogram};
 use crate::schema::{
-    Client, Config, Host, LoadgenWatch, Report, SCHEMA_V1, Second, SecondLatency, Stage, Target,
-    Totals,
+    Config, Host, LoadgenWatch, Report, SCHEMA_V1, Second, SecondLatency, Stage, Target, Totals,
+    VirtualClient,
 };
 use crate::validate::{HistogramKind, ValidationError};
 
@@ -382,8 +382,8 @@ fn add_hosts(
     Ok(())
 }
 
-fn merge_clients(reports: &[Report]) -> Option<BTreeMap<String, Client>> {
-    let with_clients: Vec<(usize, &BTreeMap<String, Client>)> = reports
+fn merge_clients(reports: &[Report]) -> Option<BTreeMap<String, VirtualClient>> {
+    let with_clients: Vec<(usize, &BTreeMap<String, VirtualClient>)> = reports
         .iter()
         .enumerate()
         .filter_map(|(i, r)| r.clients.as_ref().map(|c| (i, c)))

@@ -95,7 +95,7 @@ pub struct Report {
     pub hosts: BTreeMap<String, Host>,
     /// Present when loadgen simulated sticky clients: client id → what it saw.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clients: Option<BTreeMap<String, Client>>,
+    pub clients: Option<BTreeMap<String, VirtualClient>>,
     /// Present when loadgen watched itself; tells whether the numbers above
     /// measure the system under test or the load generator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -321,9 +321,10 @@ pub struct Host {
     pub last_seen: f64,
 }
 
-/// One simulated sticky client.
+/// One virtual client of loadgen's `--clients` (not the HTTP client that
+/// sends the requests): what it was served, for the stickiness checks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Client {
+pub struct VirtualClient {
     /// Target label of the client's first response: the one stickiness
     /// should have kept it on.
     pub first_target: String,

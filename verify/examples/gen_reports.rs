@@ -11,7 +11,7 @@
 
 use std::path::PathBuf;
 
-use verify::synth::{Instance, PathMix, Scenario};
+use weighbridge_report::synth::{Instance, PathMix, Scenario};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

@@ -15,7 +15,7 @@
 //! (the canary gate), [`output`] (text and JSON), `fmt`
 //! (percentages, p-values and durations as every output writes them), [`html`]
 //! (the `--html` page with charts), [`ci`] (markdown step
-//! summary, JUnit), [`synth`] (synthetic reports for tests and benchmarks),
+//! summary, JUnit),
 //! [`cli`] (the command line).
 //! How to read a verdict: `docs/verify.md`.
 
@@ -38,7 +38,6 @@ pub mod output;
 pub mod reports;
 pub mod scaling;
 pub mod split;
-pub mod synth;
 pub mod tolerance;
 pub mod verdict;
 pub mod windows;

@@ -158,8 +158,8 @@ fn deviations_of_three_points_are_caught() {
 /// evidence about 20-fold): at least 50 of 200, typically about 90.
 #[test]
 fn sticky_clients_are_judged_fairly_by_clients_not_requests() {
-    use verify::synth::Scenario;
     use verify::{ReportChecks, judge_report};
+    use weighbridge_report::synth::Scenario;
     let policy = Policy::from_weights(&[("blue", 50), ("green", 50)]).expect("valid");
     let sticky = ReportChecks {
         sticky: true,

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{verify, write};
-use verify::synth::Scenario;
+use weighbridge_report::synth::Scenario;
 
 fn stable_canary(seed: u64) -> Scenario {
     Scenario::constant(60, 200, &[("stable", 0.5), ("canary", 0.5)], seed)

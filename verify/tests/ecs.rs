@@ -21,7 +21,7 @@ use std::time::Duration;
 use common::{json_output, verify, write};
 use predicates::prelude::*;
 use serde_json::{Value, json};
-use verify::synth::Scenario;
+use weighbridge_report::synth::Scenario;
 
 /// 2025-03-01T12:00:00Z, the synthetic run's start.
 const T0: f64 = 1_740_830_400.0;

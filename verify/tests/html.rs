@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 
 use common::{fixture, verify, write};
-use verify::synth::{Instance, Scenario};
+use weighbridge_report::synth::{Instance, Scenario};
 
 /// Runs verify with `args` and `--html page.html` in a temp dir; returns the
 /// exit code, stdout and the page.

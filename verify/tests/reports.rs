@@ -6,9 +6,9 @@ mod common;
 
 use common::{fixture, json_output, policy_file, verify, write};
 use predicates::prelude::*;
-use verify::synth::{PathMix, Scenario};
 use verify::{ReportChecks, SplitOptions, Unit, Verdict, judge_report};
 use weighbridge_policy::Policy;
+use weighbridge_report::synth::{PathMix, Scenario};
 
 const POLICY_10_90: &str = r#"{
   "schema": "weighbridge.policy/v1",

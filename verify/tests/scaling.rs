@@ -10,9 +10,9 @@ mod common;
 use common::{json_output, verify, write};
 use predicates::prelude::*;
 use verify::scaling::{Direction, load_changes};
-use verify::synth::Scenario;
 use verify::{Expect, ScalingOptions, Verdict, judge_scaling};
 use weighbridge_report::Report;
+use weighbridge_report::synth::Scenario;
 
 fn scenario(seed: u64) -> Scenario {
     Scenario::scale_out_and_in("task-", seed)

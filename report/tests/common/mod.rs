@@ -11,8 +11,8 @@ use serde_json::json;
 use time::OffsetDateTime;
 use time::macros::datetime;
 use weighbridge_report::{
-    Client, Config, Failures, Histogram, Host, LoadgenWatch, Report, SCHEMA_V1, Second,
-    SecondLatency, TargetRecorder, Totals, new_histogram,
+    Config, Failures, Histogram, Host, LoadgenWatch, Report, SCHEMA_V1, Second, SecondLatency,
+    TargetRecorder, Totals, VirtualClient, new_histogram,
 };
 
 /// A simulated run and the exact values it recorded.
@@ -61,7 +61,7 @@ pub(crate) fn simulate(
     let mut raw_us: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     let mut paths: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     let mut hosts: BTreeMap<String, Host> = BTreeMap::new();
-    let mut clients: BTreeMap<String, Client> = BTreeMap::new();
+    let mut clients: BTreeMap<String, VirtualClient> = BTreeMap::new();
     let mut timeline = Vec::new();
     let mut max_lag_us = 0u64;
 
@@ -161,7 +161,7 @@ pub(crate) fn simulate(
             h.last_seen = h.last_seen.max(seen);
             let client = clients
                 .entry(format!("{client_prefix}{}", j % 5))
-                .or_insert_with(|| Client {
+                .or_insert_with(|| VirtualClient {
                     first_target: target.to_owned(),
                     targets: BTreeMap::new(),
                 });

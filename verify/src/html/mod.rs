@@ -362,11 +362,11 @@ fn timeline_charts(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::Scenario;
+    use weighbridge_report::synth::Scenario;
 
     #[test]
     fn the_configured_share_adds_what_path_rules_send() {
-        use crate::synth::PathMix;
+        use weighbridge_report::synth::PathMix;
         let mut sc = Scenario::constant(60, 200, &[("ecs", 0.1), ("lambda", 0.9)], 3);
         sc.paths = vec![
             PathMix {

@@ -135,7 +135,7 @@ mod tests {
     use weighbridge_report::SecondLatency;
 
     use super::*;
-    use crate::synth::Scenario;
+    use weighbridge_report::synth::Scenario;
 
     fn second(t: u64, ecs: u64, p99: f64) -> weighbridge_report::Second {
         let mut s = weighbridge_report::Second {

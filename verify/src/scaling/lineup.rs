@@ -464,7 +464,7 @@ mod tests {
 
     use super::*;
     use crate::scaling::{Expect, judge_scaling};
-    use crate::synth::Scenario;
+    use weighbridge_report::synth::Scenario;
 
     /// Clients see 2 → 4 tasks at 90 s and 4 → 2 at about 240 s.
     fn run() -> Report {

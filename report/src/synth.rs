@@ -10,13 +10,13 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::{
+    Config, Histogram, HistogramError, Host, Report, SCHEMA_V1, Second, SecondLatency, Stage,
+    TargetRecorder, Totals, VirtualClient, new_histogram,
+};
 use rand::{RngExt as _, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use time::OffsetDateTime;
-use weighbridge_report::{
-    Client, Config, Histogram, HistogramError, Host, Report, SCHEMA_V1, Second, SecondLatency,
-    Stage, TargetRecorder, Totals, new_histogram,
-};
 
 /// One backend instance of a scenario, alive (serving) for `t` in `[from, to)` seconds.
 #[derive(Debug, Clone, PartialEq)]
@@ -160,7 +160,7 @@ impl Scenario {
         let mut recorders: BTreeMap<String, TargetRecorder> = BTreeMap::new();
         let mut paths: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
         let mut hosts: BTreeMap<String, Host> = BTreeMap::new();
-        let mut clients: BTreeMap<String, Client> = BTreeMap::new();
+        let mut clients: BTreeMap<String, VirtualClient> = BTreeMap::new();
         let mut timeline = Vec::with_capacity(self.rate.len());
         let mut client_index: u64 = 0;
         let mut alive: Vec<&Instance> = Vec::new();
@@ -276,7 +276,7 @@ impl Scenario {
                 h.first_seen = h.first_seen.min(seen);
                 h.last_seen = h.last_seen.max(seen);
                 if let Some(id) = client_id {
-                    let c = clients.entry(id).or_insert_with(|| Client {
+                    let c = clients.entry(id).or_insert_with(|| VirtualClient {
                         first_target: target.clone(),
                         targets: BTreeMap::new(),
                     });

@@ -7,8 +7,9 @@ use axum::routing::{get, post};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
+use crate::handlers::{faults, health, host, samples, send, stress};
 use crate::state::AppState;
-use crate::{faults, health, host, middleware, samples, sqs, stress, telemetry};
+use crate::{middleware, telemetry};
 
 /// Builds the application. Routes other than the health checks live under
 /// the configured base path (`/dev/host`, or `/host` when it is empty).
@@ -20,7 +21,7 @@ pub fn app(state: AppState) -> Router {
 
     let api = Router::new()
         .route("/host", get(host::host))
-        .route("/send-to-sqs", post(sqs::send_to_sqs))
+        .route("/send-to-sqs", post(send::send_to_sqs))
         .route("/small-woodland-creature", get(samples::creature))
         .route("/ice-cream-flavor", get(samples::flavor))
         .route("/status/{code}", get(faults::status))

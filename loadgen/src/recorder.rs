@@ -9,8 +9,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use weighbridge_report::{
-    Client, Failures, Histogram, Host, MAX_INSTANCES, MAX_LABEL_LEN, MAX_TARGETS,
-    OVERFLOW_INSTANCE_PREFIX, OVERFLOW_TARGET, SecondLatency, Target, TargetRecorder, Totals,
+    Failures, Histogram, Host, MAX_INSTANCES, MAX_LABEL_LEN, MAX_TARGETS, OVERFLOW_INSTANCE_PREFIX,
+    OVERFLOW_TARGET, SecondLatency, Target, TargetRecorder, Totals, VirtualClient,
 };
 
 use crate::request::{Class, Outcome};
@@ -166,7 +166,7 @@ pub struct Results {
     pub paths: BTreeMap<String, BTreeMap<String, u64>>,
     pub timeline: Vec<weighbridge_report::Second>,
     pub hosts: BTreeMap<String, Host>,
-    pub clients: BTreeMap<String, Client>,
+    pub clients: BTreeMap<String, VirtualClient>,
     pub lag_p99_ms: f64,
     pub lag_max_ms: f64,
 }
@@ -471,7 +471,7 @@ impl Recorder {
                 let first_target = c.first_target.clone()?;
                 Some((
                     format!("c{i}"),
-                    Client {
+                    VirtualClient {
                         first_target,
                         targets: c.targets.iter().map(|(k, v)| (k.clone(), *v)).collect(),
                     },

@@ -416,8 +416,14 @@ fn sticky_clients_are_judged_by_client() {
         .values()
         .filter(|c| c["targets"].as_object().is_some_and(|t| t.len() > 1))
         .count();
+    // Open loop: a client's second request can leave before the answer to
+    // its first brings the cookie, and then it is routed afresh (a real
+    // browser races the same way). On a busy machine that is a tenth of
+    // the clients or more. Without stickiness, a client's ~8 requests at
+    // 30/70 would all hit one target with probability 0.3^8 + 0.7^8 < 6 %:
+    // nearly every client would switch. Half is far from both.
     assert!(
-        switched <= clients.len() / 20,
+        switched <= clients.len() / 2,
         "{switched} of {} clients switched target: stickiness is broken",
         clients.len()
     );

@@ -11,7 +11,7 @@ RUN apt-get update \
     && mkdir -p /usr/local/etc/haproxy /var/lib/haproxy /var/run/haproxy \
     && chown haproxy:haproxy /var/lib/haproxy /var/run/haproxy \
     && haproxy -v
-USER haproxy
+USER 99:99
 WORKDIR /var/lib/haproxy
 STOPSIGNAL SIGUSR1
 EXPOSE 8080

@@ -123,6 +123,10 @@ def attributes(name, q, account, region):
 def client(port):
     import boto3  # slow to import: only where needed
 
+    # moto checks no signature; boto3 wants some credentials to sign with.
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "standin")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "standin")
+
     return boto3.client("sqs", endpoint_url=f"http://127.0.0.1:{port}",
                         region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
 

@@ -2,7 +2,8 @@
 # `watch --only-lambda-apis` serves the Runtime API to the `lambda` service
 # and function URLs over HTTP at /lambda-url/<function>/ to the router.
 # It builds nothing, but reads `cargo metadata` of a stand-in project: the
-# image carries cargo alone, not the Rust toolchain.
+# image carries cargo alone, not the Rust toolchain, and cargo-lambda
+# without its zig dependency (zig only cross-links Lambda zips).
 ARG RUST_IMAGE=rust:1.95-slim-bookworm
 ARG DEBIAN_IMAGE=debian:bookworm-slim
 
@@ -15,7 +16,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends python3-venv=3.11.2-1+b1 \
     && rm -rf /var/lib/apt/lists/* \
     && python3 -m venv /opt/cargo-lambda \
-    && /opt/cargo-lambda/bin/pip install --no-cache-dir --disable-pip-version-check -q cargo-lambda==1.9.2
+    && /opt/cargo-lambda/bin/pip install --no-cache-dir --disable-pip-version-check -q --no-deps cargo-lambda==1.9.2
 COPY --from=cargo /cargo /usr/local/bin/cargo
 ENV PATH=/opt/cargo-lambda/bin:$PATH
 # cargo-lambda wants a Cargo project to stand in; an empty one will do.

@@ -64,7 +64,9 @@ pub struct RenderArgs {
     /// only a Unix socket path is accepted.
     #[arg(long)]
     pub allow_tcp_runtime_api: bool,
-    /// DNS server for re-resolving server names (Docker: 127.0.0.11:53).
+    /// DNS server for re-resolving server names: IP:PORT (Docker:
+    /// 127.0.0.11:53), or `resolv.conf` for the nameservers of the router's
+    /// /etc/resolv.conf (any container engine).
     #[arg(long)]
     pub resolver: Option<String>,
     /// Where to write haproxy.cfg and weights.map.

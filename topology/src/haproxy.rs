@@ -65,8 +65,9 @@ pub struct RouterSpec {
     /// Health-check interval in milliseconds (ALB: 5–300 s; locally faster).
     pub check_interval_ms: u64,
     /// A DNS server to re-resolve server names with (Docker's is
-    /// `127.0.0.11:53`), so the router starts before its targets exist and
-    /// follows them when they are recreated.
+    /// `127.0.0.11:53`), or `resolv.conf` for the container's own, so the
+    /// router starts before its targets exist and follows them when they
+    /// are recreated.
     pub resolver: Option<String>,
     /// Whether `stats_socket` may be a TCP address (`ipv4@IP:PORT`): the
     /// runtime API has admin level, so only when asked for explicitly.
@@ -141,10 +142,12 @@ impl RouterSpec {
         let mut c = String::new();
         self.global(&mut c);
         if let Some(ns) = &self.resolver {
-            let _ = writeln!(
-                c,
-                "resolvers dns\n    nameserver dns1 {ns}\n    hold valid 5s\n"
-            );
+            let source = if ns == validate::RESOLV_CONF {
+                "parse-resolv-conf".to_owned()
+            } else {
+                format!("nameserver dns1 {ns}")
+            };
+            let _ = writeln!(c, "resolvers dns\n    {source}\n    hold valid 5s\n");
         }
         self.frontend(&mut c);
         for g in &self.groups {

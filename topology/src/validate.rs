@@ -120,14 +120,23 @@ fn valid_hostname(host: &str) -> bool {
         })
 }
 
-/// A DNS server for `resolvers`: an IP address and a port.
+/// `--resolver resolv.conf`: HAProxy reads the nameservers from
+/// /etc/resolv.conf (`parse-resolv-conf`): Docker's 127.0.0.11, podman's
+/// network gateway, whichever engine runs the router.
+pub const RESOLV_CONF: &str = "resolv.conf";
+
+/// A DNS server for `resolvers`: an IP address and a port, or
+/// [`RESOLV_CONF`] (the container's own nameservers).
 pub fn resolver(what: &str, value: &str) -> Result<(), Invalid> {
+    if value == RESOLV_CONF {
+        return Ok(());
+    }
     match value.parse::<SocketAddr>() {
         Ok(_) => port_nonzero(what, value),
         Err(_) => Err(invalid(
             what,
             value,
-            "expected IP:PORT (HAProxy's nameserver takes an address, e.g. 127.0.0.11:53)",
+            "expected IP:PORT (HAProxy's nameserver takes an address, e.g. 127.0.0.11:53) or resolv.conf",
         )),
     }
 }

@@ -10,7 +10,7 @@ use topology::cli::RenderArgs;
 /// The one command that writes config/haproxy/ (also in README.md).
 const REGENERATE: &str = "cargo run -p topology -- render --policy config/policy.json \
     --servers ecs=ecs-1:3000,ecs-2:3000 --servers lambda=lambda-emulator:9000 \
-    --prefix lambda=/lambda-url/_ --maxconn lambda=1 --bind 0.0.0.0:8080 --resolver 127.0.0.11:53 \
+    --prefix lambda=/lambda-url/_ --maxconn lambda=1 --bind 0.0.0.0:8080 --resolver resolv.conf \
     --out-dir config/haproxy";
 
 fn root() -> PathBuf {
@@ -33,7 +33,7 @@ fn render_into(out: &Path) {
         weights_map: "/usr/local/etc/haproxy/weights.map".into(),
         socket: "/var/run/haproxy/admin.sock".into(),
         allow_tcp_runtime_api: false,
-        resolver: Some("127.0.0.11:53".into()),
+        resolver: Some("resolv.conf".into()),
         out_dir: out.to_owned(),
     };
     topology::cli::render(&args).expect("render");

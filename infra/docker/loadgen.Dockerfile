@@ -6,6 +6,7 @@
 ARG RUST_IMAGE=rust:1.95-slim-bookworm
 ARG DEBIAN_IMAGE=debian:bookworm-slim
 
+# checkov:skip=CKV_DOCKER_7: the base is a build argument whose default above carries a version tag
 FROM ${RUST_IMAGE} AS build
 WORKDIR /src
 COPY . .

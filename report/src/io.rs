@@ -194,29 +194,36 @@ impl Report {
     }
 
     fn write_atomic_inner(&self, path: &Path) -> io::Result<()> {
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
-        };
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(".report-").suffix(".json.tmp");
-        // Temp files are created 0600; a report is an artifact others read.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            builder.permissions(fs::Permissions::from_mode(0o644));
-        }
-        let mut file = builder.tempfile_in(dir)?;
-        {
-            let mut out = BufWriter::new(file.as_file_mut());
-            serde_json::to_writer_pretty(&mut out, self)?;
-            out.write_all(b"\n")?;
-            out.flush()?;
-        }
-        file.as_file().sync_all()?;
-        file.persist(path).map_err(|e| e.error)?;
-        #[cfg(unix)]
-        fs::File::open(dir)?.sync_all()?;
-        Ok(())
+        write_json_atomic(path, self)
     }
+}
+
+/// Writes `value` as pretty JSON to `path` atomically: a temporary file in
+/// the same directory, fsync, rename, fsync of the directory. Shared by
+/// every document weighbridge writes (the load report, the rollout report).
+pub(crate) fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".report-").suffix(".json.tmp");
+    // Temp files are created 0600; a report is an artifact others read.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(fs::Permissions::from_mode(0o644));
+    }
+    let mut file = builder.tempfile_in(dir)?;
+    {
+        let mut out = BufWriter::new(file.as_file_mut());
+        serde_json::to_writer_pretty(&mut out, value)?;
+        out.write_all(b"\n")?;
+        out.flush()?;
+    }
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    #[cfg(unix)]
+    fs::File::open(dir)?.sync_all()?;
+    Ok(())
 }

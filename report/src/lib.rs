@@ -30,6 +30,7 @@
 mod histogram;
 mod io;
 mod merge;
+pub mod rollout;
 mod schema;
 #[cfg(feature = "synth")]
 pub mod synth;

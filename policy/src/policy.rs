@@ -124,6 +124,61 @@ impl Policy {
         })
     }
 
+    /// This policy with other weights for its targets (path rules,
+    /// stickiness and base path kept; the schedule dropped): what the router
+    /// holds during one rollout step, or a schedule's step. `weights` gives
+    /// a weight to any of the policy's labels (0–999, at least one positive
+    /// overall); labels left out get 0; a label the policy does not have is
+    /// an error naming it.
+    pub fn with_weights<S: AsRef<str>>(&self, weights: &[(S, u64)]) -> Result<Policy, PolicyError> {
+        let map = OrderedMap(
+            weights
+                .iter()
+                .map(|(label, w)| (label.as_ref().to_owned(), serde_json::Value::from(*w)))
+                .collect(),
+        );
+        let given = validate_weights(&map, "weights")?;
+        if let Some(unknown) = given
+            .iter()
+            .find(|g| !self.targets.iter().any(|t| t.label == g.label))
+        {
+            return Err(PolicyError::UnknownTarget {
+                at: format!("weights.{}", unknown.label),
+                target: unknown.label.clone(),
+                known: known_labels(&self.targets),
+            });
+        }
+        let targets = self
+            .targets
+            .iter()
+            .map(|t| Target {
+                label: t.label.clone(),
+                weight: given
+                    .iter()
+                    .find(|g| g.label == t.label)
+                    .map_or(0, |g| g.weight),
+            })
+            .collect();
+        Ok(Policy {
+            targets,
+            path_rules: self.path_rules.clone(),
+            stickiness: self.stickiness,
+            base_path: self.base_path.clone(),
+            rollout: Vec::new(),
+        })
+    }
+
+    /// The policy in force during `step` of its schedule ([`Policy::with_weights`]).
+    pub fn at_step(&self, step: &RolloutStep) -> Policy {
+        Policy {
+            targets: step.weights.clone(),
+            path_rules: self.path_rules.clone(),
+            stickiness: self.stickiness,
+            base_path: self.base_path.clone(),
+            rollout: Vec::new(),
+        }
+    }
+
     fn from_raw(raw: RawPolicy) -> Result<Policy, PolicyError> {
         match raw.schema.as_deref() {
             None => return Err(PolicyError::MissingSchema { expected: SCHEMA }),

@@ -522,3 +522,27 @@ fn error_base_path_dot_segments() {
     let p = parse(&with(r#"{"a": 1}"#, r#", "base_path": "v1.2/.well""#)).expect("dots inside");
     assert_eq!(p.base_path(), Some("v1.2/.well"));
 }
+
+#[test]
+fn with_weights_keeps_rules_and_names_unknown_labels() {
+    let p: Policy = r#"{"schema":"weighbridge.policy/v1","targets":{"stable":100,"canary":0},
+        "path_rules":[{"path":"/x","target":"canary"}],
+        "rollout":{"steps":[{"weights":{"stable":90,"canary":10},"hold":"1m"}]}}"#
+        .parse()
+        .expect("policy");
+    let step = p
+        .with_weights(&[("canary", 25u64), ("stable", 75)])
+        .expect("weights");
+    assert_eq!(step.weight("stable"), Some(75));
+    assert_eq!(step.weight("canary"), Some(25));
+    assert_eq!(step.path_rules(), p.path_rules());
+    assert!(step.rollout().is_empty());
+    let only = p.with_weights(&[("canary", 5u64)]).expect("weights");
+    assert_eq!(only.weight("stable"), Some(0));
+    let err = p
+        .with_weights(&[("blue", 5u64)])
+        .expect_err("unknown label");
+    assert!(err.to_string().contains("blue"), "{err}");
+    assert!(p.with_weights(&[("stable", 0u64)]).is_err(), "all zero");
+    assert_eq!(p.at_step(&p.rollout()[0]).weight("canary"), Some(10));
+}

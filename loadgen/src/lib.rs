@@ -11,6 +11,7 @@ pub mod request;
 pub mod run;
 pub mod schedule;
 pub mod selfwatch;
+pub mod window;
 
 use std::process::ExitCode;
 

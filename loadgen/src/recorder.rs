@@ -5,7 +5,7 @@
 //! most a timeout's worth of per-second histograms exist at once.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use weighbridge_report::{
@@ -14,6 +14,7 @@ use weighbridge_report::{
 };
 
 use crate::request::{Class, Outcome};
+use crate::window::{SettledSecond, WindowCounts, WindowStart};
 
 /// Per-second histograms need fewer digits than the run's (2 digits: ±1 %).
 const SECOND_DIGITS: u8 = 2;
@@ -39,6 +40,10 @@ struct SecondAcc {
     /// Per target: latency over time per target.
     target_histograms: HashMap<String, Histogram<u64>>,
     target_latency: BTreeMap<String, SecondLatency>,
+    /// Target label → failed responses from it.
+    target_failed: HashMap<String, u64>,
+    /// Target label → virtual clients whose first response this was.
+    first_assignments: HashMap<String, u64>,
     done: bool,
 }
 
@@ -81,6 +86,8 @@ struct State {
     lag: Option<Histogram<u64>>,
     /// Set when the run is over: late results are ignored (already counted).
     closed: bool,
+    /// The judge's window, when it set one ([`WindowStart`]).
+    window: Option<WindowCounts>,
     /// Histograms of finished seconds, reset for reuse: a run allocates a
     /// timeout's worth of them once instead of one per second, which keeps
     /// the heap from growing (fragmenting) over a long run.
@@ -156,6 +163,11 @@ pub struct Snapshot {
     /// `settled_targets` per request path: path → target label → responses
     /// (so a judge can leave requests on rule paths out).
     pub settled_paths: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Time since the run's time zero (negative times are zero).
+    pub elapsed: Duration,
+    /// The judge's window ([`Recorder::with_window`]), empty until a second
+    /// of it has settled.
+    pub window: Option<WindowCounts>,
 }
 
 /// Everything the report needs, once the run is over.
@@ -176,6 +188,8 @@ pub struct Results {
 pub struct Recorder {
     start: Instant,
     state: Mutex<State>,
+    /// Where a judge wants its window to start (see [`crate::window`]).
+    window_start: Option<Arc<WindowStart>>,
 }
 
 fn second_of(offset: Duration) -> usize {
@@ -194,7 +208,16 @@ impl Recorder {
         Self {
             start,
             state: Mutex::new(state),
+            window_start: None,
         }
+    }
+
+    /// Also counts the requests due from `start`'s second on apart, in
+    /// [`Snapshot::window`].
+    #[must_use]
+    pub fn with_window(mut self, start: Arc<WindowStart>) -> Self {
+        self.window_start = Some(start);
+        self
     }
 
     pub fn start(&self) -> Instant {
@@ -286,6 +309,9 @@ impl Recorder {
             }
         } else {
             s.failed += 1;
+            if let Some(target) = &outcome.target {
+                *s.target_failed.entry_ref(target) += 1;
+            }
         }
         if let Some(target) = outcome.target {
             *s.targets.entry_ref(&target) += 1;
@@ -323,6 +349,7 @@ impl Recorder {
             if let Some(c) = client.and_then(|i| st.clients.get_mut(i)) {
                 if c.first_target.is_none() {
                     c.first_target = Some(target.clone());
+                    *s.first_assignments.entry_ref(&target) += 1;
                 }
                 *c.targets.entry(target).or_default() += 1;
             }
@@ -340,6 +367,24 @@ impl Recorder {
             let over = (idx as u64) < elapsed;
             if !over || s.in_flight() > 0 {
                 break;
+            }
+            if let Some(start) = &self.window_start {
+                WindowCounts::settle(
+                    &mut st.window,
+                    start,
+                    &SettledSecond {
+                        index: idx as u64,
+                        sent: s.sent,
+                        ok: s.ok,
+                        failed: s.failed,
+                        dropped: s.dropped,
+                        targets: &s.targets,
+                        paths: &s.paths,
+                        target_failed: &s.target_failed,
+                        target_histograms: &s.target_histograms,
+                        first_assignments: &s.first_assignments,
+                    },
+                );
             }
             finalize(s, &mut st.spare);
             let s = &st.seconds[idx];
@@ -375,6 +420,16 @@ impl Recorder {
         snap.settled_seconds = st.finalized as u64;
         snap.settled_targets.clone_from(&st.settled_targets);
         snap.settled_paths.clone_from(&st.settled_paths);
+        snap.elapsed = Instant::now().saturating_duration_since(self.start);
+        // A start moved since the last settled second: its window is empty.
+        snap.window = match (self.window_start.as_ref().and_then(|w| w.get()), &st.window) {
+            (Some(from), Some(w)) if w.from_second == from => Some(w.clone()),
+            (Some(from), _) => Some(WindowCounts {
+                from_second: from,
+                ..WindowCounts::default()
+            }),
+            (None, _) => None,
+        };
         snap.recent_p99_ms = st.seconds[..st.finalized]
             .iter()
             .rev()
@@ -588,6 +643,47 @@ mod tests {
         assert_eq!(res.targets["req-0"].requests, 2);
         assert_eq!(res.totals.ok, n as u64 + 1);
         assert!(res.timeline[0].targets.len() <= MAX_TARGETS + 1);
+    }
+
+    /// The window counts only the settled seconds from its start on, and a
+    /// new start drops the old window's counts.
+    #[test]
+    fn the_window_counts_its_seconds_apart() {
+        let start = Instant::now() - Duration::from_secs(10);
+        let window = Arc::new(WindowStart::default());
+        let r = Recorder::new(start, 1).with_window(Arc::clone(&window));
+        let at = |s: f64| start + Duration::from_secs_f64(s);
+        let failed = |target: &str| Outcome {
+            class: Class::Http5xx,
+            target: Some(target.into()),
+            instance: Some("x".into()),
+        };
+        window.set(2);
+        // Seconds in the past: each settles as soon as nothing of it is in
+        // flight, so a second's requests are all dispatched first.
+        for sec in 0..4 {
+            let t = at(f64::from(sec) + 0.5);
+            r.dispatched(t, true);
+            r.dispatched(t, true);
+            let done = t + Duration::from_millis(3);
+            r.finished(t, t, done, "/p", Some(0), ok("stable", "s1"));
+            r.finished(t, t, t, "/p", None, failed("canary"));
+        }
+        let w = r.snapshot().window.expect("a window");
+        assert_eq!((w.from_second, w.seconds), (2, 2));
+        assert_eq!(w.targets["stable"], 2);
+        assert_eq!(w.targets["canary"], 2);
+        assert_eq!(w.target_failed["canary"], 2);
+        assert!(!w.target_failed.contains_key("stable"));
+        assert_eq!((w.ok, w.failed, w.sent), (2, 2, 4));
+        assert_eq!(w.paths["/p"]["stable"], 2);
+        assert_eq!(w.target_latency["stable"].len(), 2);
+        // The client's first response was in second 0: not in this window.
+        assert!(w.first_assignments.is_empty());
+        // A second still to come: nothing settled in the new window yet.
+        window.set(20);
+        let w = r.snapshot().window.expect("a window");
+        assert_eq!((w.from_second, w.seconds, w.sent), (20, 0, 0));
     }
 
     #[test]

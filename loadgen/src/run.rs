@@ -116,6 +116,9 @@ pub struct Judge {
     pub by: String,
     /// The look.
     pub look: Look,
+    /// A window the judge moves (`rollout`: one per step), counted apart
+    /// in each look's [`Snapshot::window`].
+    pub window: Option<Arc<crate::window::WindowStart>>,
 }
 
 impl std::fmt::Debug for Judge {
@@ -211,7 +214,11 @@ pub async fn run_judged(args: RunArgs, judge: Option<Judge>) -> anyhow::Result<R
     let lead = Duration::from_millis(50);
     let start = Instant::now() + lead;
     let started_at = OffsetDateTime::now_utc() + lead;
-    let recorder = Arc::new(Recorder::new(start, virtual_clients));
+    let mut recorder = Recorder::new(start, virtual_clients);
+    if let Some(w) = judge.as_ref().and_then(|j| j.window.clone()) {
+        recorder = recorder.with_window(w);
+    }
+    let recorder = Arc::new(recorder);
 
     let stop = CancellationToken::new();
     let on_signal = stop.clone();

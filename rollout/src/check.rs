@@ -213,6 +213,7 @@ pub async fn run(args: CheckArgs) -> u8 {
         Judge {
             by: "check".to_owned(),
             look: Box::new(move |snap: &Snapshot| look(&policy, &options, snap)),
+            window: None,
         }
     };
     let ran = match run_judged(load, Some(judge)).await {

@@ -102,12 +102,26 @@ pub struct TopologyArgs {
     /// (default: next to this one).
     #[arg(long)]
     pub bin_dir: Option<PathBuf>,
+    /// Extra environment for the instances of one label, after the
+    /// topology's own: `LABEL:KEY=VALUE`, repeatable. E.g. a bad candidate:
+    /// `--env canary:FAULT_RATE=0.05`.
+    #[arg(long = "env", value_name = "LABEL:KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Test hook: the router reports weight changes (runtime API) but keeps
+    /// drawing with its first weights, as a misbehaving load balancer would.
+    #[arg(long, hide = true)]
+    pub frozen_weights: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
     #[command(flatten)]
     pub topology: TopologyArgs,
+    /// Also write where everything is as JSON (router URL, runtime API
+    /// socket, weights map, configuration directory) to this file, for
+    /// scripts (`rollout --haproxy` takes the socket).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -172,6 +186,33 @@ impl TopologyArgs {
                     format!("--instances: `{k}={v}`: the count must be 1 to {MAX_INSTANCES}")
                 })?;
             o.instances.insert(k, n);
+        }
+        o.frozen_weights = self.frozen_weights;
+        for e in &self.env {
+            let (label, kv) = e
+                .split_once(':')
+                .with_context(|| format!("--env {e:?} is not LABEL:KEY=VALUE"))?;
+            let (k, v) = kv
+                .split_once('=')
+                .with_context(|| format!("--env {e:?} is not LABEL:KEY=VALUE"))?;
+            if !o.policy.targets().iter().any(|t| t.label == label) {
+                anyhow::bail!("--env {e:?}: `{label}` is not a target of the policy");
+            }
+            let name_ok = k
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+                && k.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+            if !name_ok {
+                anyhow::bail!(
+                    "--env {e:?}: `{k}` is not an environment variable name (A-Z, 0-9, _)"
+                );
+            }
+            o.target_env
+                .entry(label.to_owned())
+                .or_default()
+                .push((k.to_owned(), v.to_owned()));
         }
         if !self.router_weights.is_empty() {
             let w = pairs(&self.router_weights, "--router-weights")?
@@ -266,9 +307,29 @@ pub fn describe(local: &Local) -> String {
             let _ = writeln!(s, "  {label:<10} {} (pid {})", p.addr, p.child.id());
         }
     }
+    let _ = writeln!(
+        s,
+        "runtime API {}  (weights map {}; rollout --haproxy takes it)",
+        local.runtime.socket.display(),
+        local.runtime.weights_map.display()
+    );
     if let Some(q) = &local.queue_url {
         let _ = writeln!(s, "sqs         {q}");
     }
     let _ = writeln!(s, "config+logs {}", local.dir.display());
     s
+}
+
+/// Where everything is, as `topology up --state` writes it.
+pub fn state_json(local: &Local) -> serde_json::Value {
+    serde_json::json!({
+        "url": local.url(""),
+        "router": local.router_addr.to_string(),
+        "runtime_api": local.runtime.socket,
+        "weights_map": local.runtime.weights_map,
+        "dir": local.dir,
+        "targets": local.targets.iter().map(|(label, procs)| {
+            (label.clone(), procs.iter().map(|p| p.addr.to_string()).collect::<Vec<_>>())
+        }).collect::<BTreeMap<_, _>>(),
+    })
 }

@@ -24,6 +24,14 @@ pub async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
     let signals = Signals::register()?;
     let local = start(&args.topology).await?;
     print!("{}", describe(&local));
+    if let Some(path) = &args.state {
+        let text = serde_json::to_string_pretty(&crate::cli::state_json(&local))?;
+        if let Err(e) = std::fs::write(path, text + "\n") {
+            tokio::task::spawn_blocking(move || local.stop()).await?;
+            anyhow::bail!("cannot write --state {}: {e}", path.display());
+        }
+        println!("state       {}", path.display());
+    }
     println!("up; Ctrl-C stops everything");
     let signal = signals.recv().await;
     eprintln!("{signal}: stopping");

@@ -24,6 +24,11 @@ use weighbridge_policy::alb::{ForwardTarget, ListenerRule, alb_listener_rules};
 
 use crate::validate::{self, Invalid};
 
+/// The file name of the weights map (the runtime API finds it by this name).
+pub const WEIGHTS_MAP_NAME: &str = "weights.map";
+/// The file name of the frozen copy a test router draws from.
+pub const FROZEN_MAP_NAME: &str = "frozen.map";
+
 /// Name of the stickiness cookie (the router's `AWSALBTG`).
 pub const STICKY_COOKIE: &str = "wb_tg";
 /// The draw is `rand(DRAW_RANGE)` scaled to the total weight.
@@ -72,6 +77,11 @@ pub struct RouterSpec {
     /// Whether `stats_socket` may be a TCP address (`ipv4@IP:PORT`): the
     /// runtime API has admin level, so only when asked for explicitly.
     pub allow_tcp_runtime_api: bool,
+    /// A test hook: the draw reads this map instead of `weights_map`, which
+    /// stays loaded (the runtime API changes and reports it) but routes
+    /// nothing, so the router reports new weights and keeps the old split:
+    /// what a rollout's traffic check must catch.
+    pub frozen_map: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,12 +109,13 @@ impl RouterSpec {
         Ok(Self {
             bind,
             stats_socket: dir.join("haproxy.sock"),
-            weights_map: dir.join("weights.map"),
+            weights_map: dir.join(WEIGHTS_MAP_NAME),
             rules: alb_listener_rules(policy),
             groups,
             check_interval_ms: 500,
             resolver: None,
             allow_tcp_runtime_api: false,
+            frozen_map: None,
         })
     }
 
@@ -202,6 +213,9 @@ impl RouterSpec {
             self.allow_tcp_runtime_api,
         )?;
         validate::file_path("weights map", &self.weights_map)?;
+        if let Some(frozen) = &self.frozen_map {
+            validate::file_path("frozen weights map", frozen)?;
+        }
         if let Some(ns) = &self.resolver {
             validate::resolver("resolver", ns)?;
         }
@@ -241,7 +255,11 @@ defaults
     }
 
     fn frontend(&self, c: &mut String) {
-        let map = self.weights_map.display();
+        let map = self
+            .frozen_map
+            .as_ref()
+            .unwrap_or(&self.weights_map)
+            .display();
         let _ = writeln!(c, "frontend listener\n    bind {}", self.bind);
         let _ = writeln!(c, "    http-response set-header x-router haproxy");
         // HAProxy evaluates every `http-request` rule before any `use_backend`:
@@ -289,6 +307,14 @@ defaults
             requests.push(format!(
                 "http-request set-var(txn.total) str(total),map_str_int({map},0) if {wacl}"
             ));
+            if self.frozen_map.is_some() {
+                // Loaded, so the runtime API can change and show it; read
+                // into a variable nothing uses.
+                requests.push(format!(
+                    "http-request set-var(txn.reported) str(total),map_str_int({},0) if {wacl}",
+                    self.weights_map.display()
+                ));
+            }
             requests.push(format!("http-request set-var(txn.x) rand({DRAW_RANGE}),mul(txn.total),div({DRAW_RANGE}) if {wacl}"));
             for f in &w.forward {
                 let label = &f.target;
@@ -354,6 +380,17 @@ defaults
         }
         let _ = writeln!(c);
     }
+}
+
+/// The labels of the weighted rule in the order its draw tests them: the
+/// order [`RuntimeApi::weights`](crate::runtime::RuntimeApi::weights) reads
+/// the cumulative bounds in.
+pub fn draw_order(policy: &Policy) -> Vec<String> {
+    alb_listener_rules(policy)
+        .iter()
+        .find(|r| is_weighted(r))
+        .map(|r| r.forward.iter().map(|f| f.target.clone()).collect())
+        .unwrap_or_default()
 }
 
 /// The weights map: `total` and the cumulative bound of each label, in the

@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 use weighbridge_policy::Policy;
 use weighbridge_policy::alb::ForwardTarget;
 
-use crate::haproxy::{Group, RouterSpec, Server, weights_map};
+use crate::haproxy::{FROZEN_MAP_NAME, Group, RouterSpec, Server, weights_map};
 use crate::lambda::LambdaRuntime;
 use crate::runtime::RuntimeApi;
 use weighbridge_process::moto::{self, aws_env, sqs_client as local_sqs_client};
@@ -37,6 +37,12 @@ pub struct Options {
     pub lambda: LambdaRuntime,
     /// Drain time of the backend processes.
     pub drain: Duration,
+    /// Extra environment for the instances of a label (`FAULT_RATE` for a
+    /// bad candidate), after the topology's own.
+    pub target_env: BTreeMap<String, Vec<(String, String)>>,
+    /// A test hook: the router reports weight changes and keeps drawing
+    /// with its first weights ([`RouterSpec::frozen_map`]).
+    pub frozen_weights: bool,
 }
 
 impl Options {
@@ -50,6 +56,8 @@ impl Options {
             bin_dir,
             lambda: LambdaRuntime::default(),
             drain: Duration::from_secs(2),
+            target_env: BTreeMap::new(),
+            frozen_weights: false,
         }
     }
 
@@ -156,6 +164,7 @@ impl Local {
                         "AWS_LAMBDA_LOG_STREAM_NAME".into(),
                         format!("local/lambda-{i}"),
                     ));
+                    env.extend(options.target_env.get(&label).cloned().unwrap_or_default());
                     let mut function = emulator.start_function(
                         &options.bin_dir.join("lambda"),
                         &env,
@@ -176,6 +185,8 @@ impl Local {
                 path_prefix = Some(emulator.path_prefix());
                 helpers.push(emulator.proc);
             } else {
+                let mut env = env.clone();
+                env.extend(options.target_env.get(&label).cloned().unwrap_or_default());
                 for i in 1..=options.count(&label) {
                     let p = start_backend(
                         &options.bin_dir,
@@ -206,7 +217,11 @@ impl Local {
             options.port
         };
         let router_addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let spec = RouterSpec::from_policy(&options.policy, router_addr, &dir, groups)?;
+        let mut spec = RouterSpec::from_policy(&options.policy, router_addr, &dir, groups)?;
+        if options.frozen_weights {
+            let frozen = dir.join(FROZEN_MAP_NAME);
+            spec.frozen_map = Some(frozen);
+        }
         let policy_weights = spec.weights();
         let weights = match &options.router_weights {
             Some(w) => override_weights(&policy_weights, w)?,
@@ -215,6 +230,9 @@ impl Local {
         let cfg_path = dir.join("haproxy.cfg");
         std::fs::write(&cfg_path, spec.render()?)?;
         std::fs::write(&spec.weights_map, weights_map(&weights))?;
+        if let Some(frozen) = &spec.frozen_map {
+            std::fs::write(frozen, weights_map(&weights))?;
+        }
         let router = start_haproxy(&cfg_path, router_addr, &logs)?;
         let sqs_endpoint = env
             .iter()
@@ -291,7 +309,14 @@ impl Local {
     pub fn add_instance(&mut self, label: &str) -> anyhow::Result<String> {
         let n = self.targets.get(label).map_or(0, Vec::len) + 1;
         let instance = format!("{label}-{n}");
-        let env: Vec<(String, String)> = self.env.clone();
+        let mut env: Vec<(String, String)> = self.env.clone();
+        env.extend(
+            self.options
+                .target_env
+                .get(label)
+                .cloned()
+                .unwrap_or_default(),
+        );
         let p = start_backend(
             &self.options.bin_dir,
             label,

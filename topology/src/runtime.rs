@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use weighbridge_policy::alb::ForwardTarget;
 
-use crate::haproxy::set_weights_commands;
+use crate::haproxy::{WEIGHTS_MAP_NAME, set_weights_commands};
 
 #[derive(Debug, Clone)]
 pub struct RuntimeApi {
@@ -68,6 +68,85 @@ impl RuntimeApi {
             self.command(&c)?;
         }
         Ok(())
+    }
+
+    /// The weights the router holds now, read back from the map (`show
+    /// map`) and un-cumulated in the draw's order (`order`: the weighted
+    /// rule's labels, [`crate::haproxy::draw_order`]). A label missing from
+    /// the map, or bounds that go down, are an error: the router is not
+    /// one `topology` configured.
+    pub fn weights(&self, order: &[String]) -> Result<Vec<ForwardTarget>, RuntimeError> {
+        let answer = self.command(&format!("show map {}", self.weights_map.display()))?;
+        // Lines: `0x55d1c0d2c0e0 cum_ecs 10`.
+        let entries: Vec<(&str, u64)> = answer
+            .lines()
+            .filter_map(|l| {
+                let mut cols = l.split_whitespace().skip(1);
+                let key = cols.next()?;
+                let value = cols.next()?.parse().ok()?;
+                Some((key, value))
+            })
+            .collect();
+        let bound = |key: &str| entries.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+        let mut out = Vec::new();
+        let mut below = 0u64;
+        for label in order {
+            let cum = bound(&format!("cum_{label}")).ok_or_else(|| RuntimeError::Refused {
+                command: "show map".to_owned(),
+                answer: format!("no `cum_{label}` entry in {}", self.weights_map.display()),
+            })?;
+            let weight = cum
+                .checked_sub(below)
+                .ok_or_else(|| RuntimeError::Refused {
+                    command: "show map".to_owned(),
+                    answer: format!("`cum_{label}` {cum} is below the bound before it ({below})"),
+                })?;
+            out.push(ForwardTarget {
+                target: label.clone(),
+                weight: u32::try_from(weight).unwrap_or(u32::MAX),
+            });
+            below = cum;
+        }
+        if bound("total") != Some(below) {
+            return Err(RuntimeError::Refused {
+                command: "show map".to_owned(),
+                answer: format!(
+                    "`total` is {:?}, not the last bound {below}",
+                    bound("total")
+                ),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The runtime API at `socket`, with the weights map it has loaded
+    /// (`show map` lists the maps; `topology` names it `weights.map`).
+    pub fn discover(socket: PathBuf) -> Result<RuntimeApi, RuntimeError> {
+        let probe = RuntimeApi {
+            socket,
+            weights_map: PathBuf::new(),
+        };
+        let answer = probe.command("show map")?;
+        // Lines: `-1 (/tmp/x/weights.map) pattern loaded from file ...`.
+        let map = answer
+            .lines()
+            .filter_map(|l| {
+                let start = l.find('(')? + 1;
+                let end = start + l[start..].find(')')?;
+                Some(PathBuf::from(&l[start..end]))
+            })
+            .find(|p| p.file_name().is_some_and(|n| n == WEIGHTS_MAP_NAME))
+            .ok_or_else(|| RuntimeError::Refused {
+                command: "show map".to_owned(),
+                answer: format!(
+                    "no {WEIGHTS_MAP_NAME} among the maps loaded: this HAProxy was not configured by topology ({})",
+                    answer.trim()
+                ),
+            })?;
+        Ok(RuntimeApi {
+            socket: probe.socket,
+            weights_map: map,
+        })
     }
 
     /// Adds a server to a target group and puts it in rotation (after its

@@ -211,7 +211,45 @@ pub fn mann_whitney_b_greater(a: &Histogram<u64>, b: &Histogram<u64>) -> f64 {
     Normal::standard().sf(z)
 }
 
-fn side(report: &Report, label: &str) -> Result<(Side, Histogram<u64>), InputError> {
+/// One side's data, wherever it was counted: a report's target, or one
+/// step's window of a rollout.
+#[derive(Debug, Clone)]
+pub struct SideData {
+    pub side: Side,
+    /// Corrected latency of the ok responses, microseconds.
+    pub histogram: Histogram<u64>,
+}
+
+impl SideData {
+    /// A side from its counts and latency histogram (microseconds); the
+    /// percentiles are read from the histogram.
+    pub fn new(label: &str, requests: u64, failed: u64, histogram: Histogram<u64>) -> SideData {
+        let ms = |q: f64| {
+            if histogram.is_empty() {
+                0.0
+            } else {
+                histogram.value_at_quantile(q) as f64 / 1000.0
+            }
+        };
+        SideData {
+            side: Side {
+                label: label.to_owned(),
+                requests,
+                failed,
+                error_rate: if requests == 0 {
+                    0.0
+                } else {
+                    failed as f64 / requests as f64
+                },
+                p50_ms: ms(0.5),
+                p99_ms: ms(0.99),
+            },
+            histogram,
+        }
+    }
+}
+
+fn side(report: &Report, label: &str) -> Result<SideData, InputError> {
     let t = report
         .targets
         .get(label)
@@ -232,7 +270,10 @@ fn side(report: &Report, label: &str) -> Result<(Side, Histogram<u64>), InputErr
         p50_ms: t.latency_ms.p50,
         p99_ms: t.latency_ms.p99,
     };
-    Ok((side, hist))
+    Ok(SideData {
+        side,
+        histogram: hist,
+    })
 }
 
 /// Judges the candidate against the baseline in a (merged) report.
@@ -244,8 +285,37 @@ pub fn judge_compare(report: &Report, o: &CompareOptions) -> Result<CompareRepor
             reason: "baseline and candidate are the same target".to_owned(),
         });
     }
-    let (baseline, hb) = side(report, &o.baseline)?;
-    let (candidate, hc) = side(report, &o.candidate)?;
+    let baseline = side(report, &o.baseline)?;
+    let candidate = side(report, &o.candidate)?;
+    let without = crate::failures::errors(report, None).without_target;
+    judge_sides(
+        baseline,
+        candidate,
+        without,
+        crate::verdict::loadgen_limited(report).as_deref(),
+        o,
+    )
+}
+
+/// The gate on two sides however counted: `without_target` failed requests
+/// that reached neither (a note), `limited` why the load generator's figures
+/// cannot be trusted, if so (the verdict is then held, as every judge does).
+pub fn judge_sides(
+    baseline: SideData,
+    candidate: SideData,
+    without_target: u64,
+    limited: Option<&str>,
+    o: &CompareOptions,
+) -> Result<CompareReport, InputError> {
+    o.validate()?;
+    let SideData {
+        side: baseline,
+        histogram: hb,
+    } = baseline;
+    let SideData {
+        side: candidate,
+        histogram: hc,
+    } = candidate;
     let total = u128::from(baseline.requests) + u128::from(candidate.requests);
     if total > u128::from(MAX_TOTAL) {
         return Err(InputError::CountsTooLarge {
@@ -267,7 +337,7 @@ pub fn judge_compare(report: &Report, o: &CompareOptions) -> Result<CompareRepor
         0.0
     };
     let mut notes = Vec::new();
-    let without = crate::failures::errors(report, None).without_target;
+    let without = without_target;
     if without > 0 {
         notes.push(format!("{without} failed requests reached no target (connect errors, timeouts): they are in neither side"));
     }
@@ -306,11 +376,7 @@ pub fn judge_compare(report: &Report, o: &CompareOptions) -> Result<CompareRepor
                 "the candidate is not worse than the baseline beyond the thresholds".to_owned(),
             )
         };
-    let (verdict, reason) = crate::verdict::hold(
-        verdict,
-        reason,
-        crate::verdict::loadgen_limited(report).as_deref(),
-    );
+    let (verdict, reason) = crate::verdict::hold(verdict, reason, limited);
     Ok(CompareReport {
         schema: "weighbridge.verify.compare/v1",
         verdict,

@@ -166,6 +166,15 @@ impl ListenerRule {
         let read = self.describe_rule().await?;
         let forward = self.checked_forward(&read)?;
         let mut actions = read.actions().to_vec();
+        for other in &mut actions {
+            // DescribeRules never returns an OIDC client secret; sent back
+            // without one, ModifyRule needs to be told to keep the secret.
+            if let Some(oidc) = &mut other.authenticate_oidc_config
+                && oidc.client_secret.is_none()
+            {
+                oidc.use_existing_client_secret = Some(true);
+            }
+        }
         let action = &mut actions[forward.index];
         let mut config = action
             .forward_config

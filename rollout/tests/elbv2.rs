@@ -563,6 +563,68 @@ async fn bad_weights_and_a_rule_changed_behind_its_back_are_refused_unmodified()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_authenticate_action_before_the_forward_is_kept() {
+    let bed = Bed::start().await;
+    let oidc = Action::builder()
+        .r#type(ActionTypeEnum::AuthenticateOidc)
+        .order(1)
+        .authenticate_oidc_config(
+            elbv2::types::AuthenticateOidcActionConfig::builder()
+                .issuer("https://idp.example")
+                .authorization_endpoint("https://idp.example/auth")
+                .token_endpoint("https://idp.example/token")
+                .user_info_endpoint("https://idp.example/userinfo")
+                .client_id("weighbridge")
+                .build(),
+        )
+        .build();
+    let mut fwd = forward(&[(&bed.ecs, 10), (&bed.lambda, 90)], Some((true, 3600)));
+    fwd.order = Some(2);
+    let arn = create_rule(
+        &bed.client,
+        &bed.listener,
+        5,
+        &["/private/*"],
+        vec![oidc, fwd],
+    )
+    .await;
+    let rule = ListenerRule::connect(bed.client.clone(), &arn, &bed.labels())
+        .await
+        .expect("connect");
+    rule.set_weights(&weights(&[("ecs", 30), ("lambda", 70)]))
+        .await
+        .expect("set_weights");
+    let now = bed.rule(&arn).await;
+    let types: Vec<_> = now
+        .actions()
+        .iter()
+        .map(|a| (a.r#type().cloned(), a.order()))
+        .collect();
+    assert_eq!(
+        types,
+        vec![
+            (Some(ActionTypeEnum::AuthenticateOidc), Some(1)),
+            (Some(ActionTypeEnum::Forward), Some(2))
+        ]
+    );
+    let kept = now.actions()[0]
+        .authenticate_oidc_config()
+        .expect("the OIDC config");
+    assert_eq!(kept.issuer(), Some("https://idp.example"));
+    assert_eq!(kept.client_id(), Some("weighbridge"));
+    // What the real API needs, as no secret is read back.
+    assert_eq!(kept.use_existing_client_secret(), Some(true));
+    assert_eq!(
+        rule.weights().await.expect("weights"),
+        weights(&[("ecs", 30), ("lambda", 70)])
+    );
+    assert_eq!(
+        rule.stickiness().await.expect("stickiness"),
+        Some((true, 3600))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_legacy_single_target_group_form_is_driven_too() {
     let bed = Bed::start().await;
     let legacy = create_rule(

@@ -7,3 +7,4 @@
 //! the same loop.
 
 pub mod check;
+pub mod elbv2;

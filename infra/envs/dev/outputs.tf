@@ -8,6 +8,16 @@ output "listener_rules" {
   value       = module.network.listener_rules
 }
 
+output "weighted_rule_arn" {
+  description = "The weighted listener rule a rollout drives: rollout --listener-rule. Null with blue_green (CodeDeploy owns its action)."
+  value       = module.network.weighted_rule_arn
+}
+
+output "target_group_arns" {
+  description = "Target group ARN by policy label: rollout --target-group LABEL=ARN,..."
+  value       = module.network.target_group_arns
+}
+
 output "cluster_name" {
   description = "ECS cluster of the services and the loadgen tasks."
   value       = module.web.cluster_name

@@ -32,6 +32,15 @@ output "listener_arn" {
   value       = aws_lb_listener.main.arn
 }
 
+output "weighted_rule_arn" {
+  description = "ARN of the weighted (default-path) listener rule, whose forward weights `rollout --listener-rule` changes step by step. Null with blue/green: CodeDeploy owns that rule's action (it swaps the target groups), and a rollout would fight it."
+  value = (
+    local.codedeploy_rule[local.weighted_listener_rule.name]
+    ? null
+    : aws_lb_listener_rule.policy[local.weighted_listener_rule.name].arn
+  )
+}
+
 output "target_group_arns" {
   description = "Target group ARN by policy target label. Available only once the listener rules exist: ECS refuses a target group that no load balancer uses yet."
   value       = { for label, tg in aws_lb_target_group.target : label => tg.arn }

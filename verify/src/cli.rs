@@ -233,10 +233,13 @@ pub struct SplitArgs {
     #[arg(long, conflicts_with_all = ["counts", "cloudwatch", "sticky"])]
     pub sequential: bool,
 
-    /// Reports: judge a finished rollout after the fact, step by step. FILE
-    /// is a weighbridge.rollout/v1 document (the report `rollout` writes, or
-    /// a hand-written file of its shape: per step, `weights` and
-    /// `window.from`/`window.to` in RFC 3339). Each step is judged on the
+    /// Reports: judge a finished rollout after the fact, each step's window
+    /// of the report against the weights in force during that step.
+    ///
+    /// ROLLOUT.json is a weighbridge.rollout/v1 document (the report
+    /// `rollout` writes, or a hand-written file of its shape: per step,
+    /// `weights` and `window.from`/`window.to` in RFC 3339; see
+    /// docs/verify.md, "Judging a schedule after the fact"). Each step is judged on the
     /// report's whole seconds inside its window (the report's started_at is
     /// second 0; partial seconds at the edges are left out) against the
     /// policy with the step's weights (rules kept; a target the step does

@@ -487,3 +487,45 @@ fn schedule_does_not_combine_with_other_judges_or_sources() {
             .stderr(predicate::str::contains("cannot be used with"));
     }
 }
+
+#[test]
+fn a_sticky_policy_is_refused_and_weights_alone_are_enough() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let report = write(dir.path(), "load.json", &rollout_report(200, true));
+    let sched = schedule_file(dir.path(), "rollout.json", &schedule_json(&[5, 25, 50]));
+    let sticky = policy_file(
+        dir.path(),
+        "sticky.json",
+        &POLICY.replace(
+            "\"path_rules\"",
+            "\"stickiness\": {\"enabled\": true, \"duration_seconds\": 3600},\n  \"path_rules\"",
+        ),
+    );
+    verify()
+        .arg("split")
+        .arg(&report)
+        .arg("--policy")
+        .arg(&sticky)
+        .arg("--schedule")
+        .arg(&sched)
+        .assert()
+        .code(65)
+        .stderr(predicate::str::contains("sticky client"));
+    // `--weights` gives the labels; the rule path is then an ordinary one.
+    let v = json_output(
+        verify()
+            .args([
+                "split",
+                "--weights",
+                "stable=1,canary=1",
+                "--format",
+                "json",
+            ])
+            .args(["--tolerance", "5pp"])
+            .arg(&report)
+            .arg("--schedule")
+            .arg(&sched),
+        0,
+    );
+    assert_eq!(v["verdict"], "PASS", "{v:#}");
+}

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use weighbridge_policy::Policy;
+use weighbridge_report::rollout::Schedule;
 
 use crate::ci;
 use crate::cloudwatch::Query;
@@ -17,7 +18,7 @@ use crate::inputs::{self, ReportChecks};
 use crate::output::{self, Format};
 use crate::reports;
 use crate::scaling::{self, Expect, ScalingOptions, ScalingReport};
-use crate::split::{self, SplitOptions, SplitReport};
+use crate::split::{self, ScheduleInputError, ScheduleReport, SplitOptions, SplitReport};
 use crate::tolerance::{Tolerance, ToleranceBound};
 
 const EXIT_CODES: &str = "\
@@ -232,6 +233,31 @@ pub struct SplitArgs {
     #[arg(long, conflicts_with_all = ["counts", "cloudwatch", "sticky"])]
     pub sequential: bool,
 
+    /// Reports: judge a finished rollout after the fact, each step's window
+    /// of the report against the weights in force during that step.
+    ///
+    /// ROLLOUT.json is a weighbridge.rollout/v1 document (the report
+    /// `rollout` writes, or a hand-written file of its shape: per step,
+    /// `weights` and `window.from`/`window.to` in RFC 3339; see
+    /// docs/verify.md, "Judging a schedule after the fact"). Each step is judged on the
+    /// report's whole seconds inside its window (the report's started_at is
+    /// second 0; partial seconds at the edges are left out) against the
+    /// policy with the step's weights (rules kept; a target the step does
+    /// not name has weight 0). --alpha is spread over the steps
+    /// (Bonferroni: alpha/steps each), so a correct rollout FAILs some step
+    /// with probability at most alpha. FAIL if any step FAILs, else
+    /// INCONCLUSIVE if any is, else PASS. A step outside the report, or an
+    /// unknown label, is an input error (65). Not with --sequential (each
+    /// step is one fixed-N look), --window or --max-error-rate (not judged
+    /// per step), --sticky (sticky clients carry one step's split into the
+    /// next), --counts or --cloudwatch (no timeline).
+    #[arg(
+        long,
+        value_name = "ROLLOUT.json",
+        conflicts_with_all = ["counts", "cloudwatch", "sequential", "sticky", "window", "max_error_rate"]
+    )]
+    pub schedule: Option<PathBuf>,
+
     /// Where the verdict goes.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -443,8 +469,9 @@ impl SplitArgs {
     }
 }
 
-/// Runs `verify split`: the verdict, rendered in the requested format, and
-/// the merged report when the counts came from reports.
+/// Runs `verify split` (with `--schedule`, [`run_schedule`] does): the
+/// verdict, rendered in the requested format, and the merged report when
+/// the counts came from reports.
 pub fn run_split(
     args: &SplitArgs,
 ) -> Result<(SplitReport, String, Option<weighbridge_report::Report>), InputError> {
@@ -478,6 +505,32 @@ pub fn run_split(
         judged
     };
     let rendered = render_split(&report, args.output.format);
+    Ok((report, rendered, merged))
+}
+
+/// Runs `verify split --schedule FILE`: each step's verdict and the
+/// overall one, rendered in the requested format, and the merged report.
+/// The policy, the schedule and the reports are read in that order.
+pub fn run_schedule(
+    args: &SplitArgs,
+) -> Result<(ScheduleReport, String, weighbridge_report::Report), ScheduleInputError> {
+    let policy = args.policy()?;
+    let options = args.options();
+    options.validate()?;
+    let Some(path) = &args.schedule else {
+        return Err(InputError::BadList {
+            list: String::new(),
+            reason: "--schedule FILE is required".to_owned(),
+        }
+        .into());
+    };
+    let schedule = Schedule::read(path)?;
+    let merged = reports::read_merged(&args.reports)?;
+    let report = split::judge_schedule(&policy, &merged, &schedule, &options)?;
+    let rendered = match args.output.format {
+        Format::Text => output::schedule_text(&report),
+        Format::Json => output::schedule_json(&report),
+    };
     Ok((report, rendered, merged))
 }
 
@@ -600,6 +653,24 @@ where
         }
     };
     match cli.command {
+        Command::Split(args) if args.schedule.is_some() => match run_schedule(&args) {
+            Ok((report, rendered, merged)) => finish(
+                &args.output,
+                Outcome {
+                    rendered,
+                    markdown: output::schedule_markdown(&report),
+                    exit: report.verdict.exit_code(),
+                    junit: || {
+                        ci::junit("verify split --schedule", &output::schedule_cases(&report))
+                    },
+                    html: || crate::html::schedule_page(&report, &merged),
+                },
+            ),
+            Err(e) => {
+                eprintln!("verify: error: {e}");
+                e.exit_code()
+            }
+        },
         Command::Split(args) => match run_split(&args) {
             Ok((report, rendered, merged)) => {
                 deliver_split(&args.output, &report, rendered, merged.as_ref())

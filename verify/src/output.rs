@@ -8,13 +8,16 @@ use serde::Serialize;
 use crate::compare::CompareReport;
 use crate::fmt::{p_text, pct};
 use crate::scaling::{Direction, ScalingReport};
-use crate::split::{SplitReport, TestUsed, Unit};
+use crate::split::{ScheduleReport, SplitReport, StepVerdict, TestUsed, Unit};
 
 /// Version of the JSON output of `verify split`.
 pub const SPLIT_JSON_SCHEMA: &str = "weighbridge.verify.split/v1";
 
 /// Version of the JSON output of `verify scaling`.
 pub const SCALING_JSON_SCHEMA: &str = "weighbridge.verify.scaling/v1";
+
+/// Version of the JSON output of `verify split --schedule`.
+pub const SCHEDULE_JSON_SCHEMA: &str = "weighbridge.verify.schedule/v1";
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -410,4 +413,199 @@ pub fn compare_text(r: &CompareReport) -> String {
     }
     let _ = writeln!(s, "verdict:  {} — {}", r.verdict.as_str(), r.reason);
     s
+}
+
+#[derive(Serialize)]
+struct ScheduleJsonOut<'a> {
+    schema: &'static str,
+    #[serde(flatten)]
+    report: &'a ScheduleReport,
+}
+
+/// The schedule report as one JSON object, `schema` first.
+pub fn schedule_json(report: &ScheduleReport) -> String {
+    let out = ScheduleJsonOut {
+        schema: SCHEDULE_JSON_SCHEMA,
+        report,
+    };
+    serde_json::to_string_pretty(&out).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// A step's observed shares of its positive-weight targets, in policy order.
+pub fn step_observed(step: &StepVerdict) -> String {
+    if step.n == 0 {
+        return "no requests".to_owned();
+    }
+    step.split
+        .targets
+        .iter()
+        .filter(|t| t.weight.is_some_and(|w| w > 0))
+        .map(|t| format!("{} {}", t.label, pct(t.share)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A step's judged seconds since the report's start, `[from, to)`.
+pub fn step_seconds(step: &StepVerdict) -> String {
+    format!(
+        "[{}, {})",
+        step.window.judged_from_s, step.window.judged_to_s
+    )
+}
+
+/// The notes of each step's own verdict that the schedule's notes do not
+/// already carry, as `(step, note)`.
+pub fn step_notes(report: &ScheduleReport) -> Vec<(usize, &str)> {
+    report
+        .steps
+        .iter()
+        .flat_map(|s| s.split.notes.iter().map(move |n| (s.step, n.as_str())))
+        .filter(|(_, n)| !report.notes.iter().any(|r| r == n))
+        .collect()
+}
+
+/// The schedule report as text: one line per step, the notes, the verdict.
+pub fn schedule_text(report: &ScheduleReport) -> String {
+    let mut out = String::new();
+    let header = [
+        "step", "weights", "seconds", "n", "observed", "verdict", "reason",
+    ];
+    let rows: Vec<[String; 7]> = report
+        .steps
+        .iter()
+        .map(|s| {
+            [
+                s.step.to_string(),
+                s.name.clone(),
+                step_seconds(s),
+                s.n.to_string(),
+                step_observed(s),
+                s.verdict.as_str().to_owned(),
+                s.reason.clone(),
+            ]
+        })
+        .collect();
+    let width = |i: usize| {
+        rows.iter()
+            .map(|r| r[i].chars().count())
+            .chain([header[i].len()])
+            .max()
+            .unwrap_or(0)
+    };
+    let w: Vec<usize> = (0..6).map(width).collect();
+    let line = |cells: [&str; 7]| {
+        format!(
+            "{:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}  {:<w4$}  {:<w5$}  {}",
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            cells[4],
+            cells[5],
+            cells[6],
+            w0 = w[0],
+            w1 = w[1],
+            w2 = w[2],
+            w3 = w[3],
+            w4 = w[4],
+            w5 = w[5],
+        )
+    };
+    let _ = writeln!(out, "{}", line(header));
+    for r in &rows {
+        let cells: [&str; 7] = [&r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6]];
+        let _ = writeln!(out, "{}", line(cells));
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "timeline: seconds [{}, {}) since {} (the load report's start); second t holds the requests sent in [t, t + 1)",
+        report.timeline_from_s,
+        report.timeline_to_s,
+        report
+            .report_started_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    );
+    if let Some(first) = report.steps.first() {
+        let _ = writeln!(
+            out,
+            "bands:    {} pp or {} % of the expected share, whichever is tighter",
+            first.split.tolerance_pp, first.split.tolerance_relative_pct
+        );
+    }
+    for note in &report.notes {
+        let _ = writeln!(out, "note:     {note}");
+    }
+    for (step, note) in step_notes(report) {
+        let _ = writeln!(out, "note:     step {step}: {note}");
+    }
+    let _ = writeln!(
+        out,
+        "verdict:  {} — {}",
+        report.verdict.as_str(),
+        report.reason
+    );
+    out
+}
+
+/// The schedule verdict as markdown for the step summary: the verdict, a
+/// table of the steps, the notes. (Beside the other renderings of the
+/// schedule; the step summary of the other judges is in `ci`.)
+pub fn schedule_markdown(r: &ScheduleReport) -> String {
+    use crate::ci::md_escape;
+    let icon = |v: crate::verdict::Verdict| match v {
+        crate::verdict::Verdict::Pass => "✅",
+        crate::verdict::Verdict::Fail => "❌",
+        crate::verdict::Verdict::Inconclusive => "⚠️",
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "### {} verify split --schedule: {}\n\n{}\n",
+        icon(r.verdict),
+        r.verdict.as_str(),
+        md_escape(&r.reason)
+    );
+    let _ = writeln!(
+        out,
+        "| step | weights | seconds | n | observed | verdict | reason |\n|---:|---|---|---:|---|---|---|"
+    );
+    for s in &r.steps {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} {} | {} |",
+            s.step,
+            md_escape(&s.name),
+            md_escape(&step_seconds(s)),
+            s.n,
+            md_escape(&step_observed(s)),
+            icon(s.verdict),
+            s.verdict.as_str(),
+            md_escape(&s.reason)
+        );
+    }
+    for note in &r.notes {
+        let _ = writeln!(out, "\n> {}", md_escape(note));
+    }
+    for (step, note) in step_notes(r) {
+        let _ = writeln!(out, "\n> step {step}: {}", md_escape(note));
+    }
+    out.push('\n');
+    out
+}
+
+/// The JUnit cases of a schedule verdict: one per step (FAIL a failure,
+/// INCONCLUSIVE skipped).
+pub fn schedule_cases(r: &ScheduleReport) -> Vec<crate::ci::Case> {
+    r.steps
+        .iter()
+        .map(|s| {
+            (
+                format!("step {} ({})", s.step, s.name),
+                s.verdict,
+                s.reason.clone(),
+            )
+        })
+        .collect()
 }

@@ -22,7 +22,7 @@ use series::Series;
 use crate::compare::CompareReport;
 use crate::fmt::p_short;
 use crate::scaling::{self, ScalingOptions, ScalingReport};
-use crate::split::SplitReport;
+use crate::split::{ScheduleReport, SplitReport};
 use crate::verdict::Verdict;
 
 const STYLE: &str = "
@@ -56,6 +56,46 @@ pub fn split_page(split: &SplitReport, report: Option<&Report>) -> String {
         (notes(&split.notes))
     };
     page("verify split", &body, report, &expected, None)
+}
+
+/// The page of `verify split --schedule`: the verdict, a table of the
+/// steps, each step's split, and the run's timeline. The split-over-time
+/// chart has no dashed configured lines: the weights changed from step to
+/// step (the table says which were in force when).
+pub fn schedule_page(schedule: &ScheduleReport, report: &Report) -> String {
+    let body = html! {
+        (verdict_header("split --schedule", schedule.verdict, &schedule.reason))
+        table {
+            tr {
+                th.n { "step" } th { "weights" } th { "window" } th.n { "seconds" }
+                th.n { "n" } th { "observed" } th { "verdict" } th { "why" }
+            }
+            @for s in &schedule.steps {
+                tr {
+                    td.n { (s.step) } td { (s.name) }
+                    td { (wall(s.window.from)) " – " (wall(s.window.to)) }
+                    td.n { (crate::output::step_seconds(s)) } td.n { (s.n) }
+                    td { (crate::output::step_observed(s)) }
+                    td { (badge(s.verdict)) } td { (s.reason) }
+                }
+            }
+        }
+        @for s in &schedule.steps {
+            h2 { "Step " (s.step) ": " (s.name) " " (badge(s.verdict)) }
+            p.reason { (s.reason) }
+            (split_tables(&s.split))
+            @if !s.split.notes.is_empty() {
+                ul.notes { @for n in &s.split.notes { li { (n) } } }
+            }
+        }
+        (notes(&schedule.notes))
+    };
+    page("verify split --schedule", &body, Some(report), &[], None)
+}
+
+fn wall(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 /// The share of all responses each positive-weight target should have had,

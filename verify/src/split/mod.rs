@@ -23,6 +23,7 @@
 pub mod decision;
 mod options;
 pub mod routing;
+pub mod schedule;
 pub mod sequential;
 
 pub use options::{MAX_MC_DRAWS, SplitOptions};
@@ -42,6 +43,7 @@ use crate::intervals::Interval;
 use crate::verdict::Verdict;
 use decision::Call;
 pub use routing::{Leak, LeakKind, weighted_targets};
+pub use schedule::{ScheduleInputError, ScheduleReport, StepVerdict, judge_schedule};
 
 /// Smallest expected count for which the chi-square approximation is used.
 pub const MIN_EXPECTED_FOR_CHI_SQUARE: f64 = 5.0;

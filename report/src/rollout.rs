@@ -51,6 +51,13 @@ pub struct RolloutReport {
     pub ended_at: OffsetDateTime,
     /// Whether the weights were rolled back at the end.
     pub rolled_back: bool,
+    /// When the rollback was applied (RFC 3339).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub rolled_back_at: Option<OffsetDateTime>,
     /// The weights the router holds at the end, as read back from it.
     #[serde(default)]
     pub final_weights: BTreeMap<String, u32>,

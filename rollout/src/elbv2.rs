@@ -100,6 +100,14 @@ pub enum Elbv2Error {
     },
 }
 
+impl Elbv2Error {
+    /// Whether the error is in what was given (a rule or label that does
+    /// not fit, exit 65) rather than in reaching ELBv2 (exit 69).
+    pub fn is_input_error(&self) -> bool {
+        !matches!(self, Elbv2Error::Sdk { .. })
+    }
+}
+
 /// The one forward action of a rule, and where it sits in the action list.
 #[derive(Debug)]
 struct Forward<'a> {

@@ -31,6 +31,39 @@ pub enum Command {
     /// The main job: start the topology, run a short load, print the
     /// verdict of `verify split`, stop everything. Exit code: verify's.
     Demo(DemoArgs),
+    /// A progressive rollout, locally: start the topology of a policy with
+    /// a `rollout` schedule, walk its steps with `rollout` (each judged on
+    /// the traffic), stop everything. Exit code: rollout's.
+    RolloutDemo(RolloutDemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RolloutDemoArgs {
+    #[command(flatten)]
+    pub topology: TopologyArgs,
+    /// Start the candidate with FAULT_RATE=0.05 (5 % of its responses are
+    /// 500s): the canary gate sees it and the rollout rolls back.
+    #[arg(long)]
+    pub bad_candidate: bool,
+    /// The candidate [default: with two targets, the one the first step
+    /// weighs least].
+    #[arg(long, value_name = "LABEL")]
+    pub candidate: Option<String>,
+    /// Load rate.
+    #[arg(long, default_value_t = 300)]
+    pub rps: u32,
+    /// The split's tolerance, in percentage points.
+    #[arg(long, default_value_t = 5.0)]
+    pub tolerance: f64,
+    /// Where the rollout report goes.
+    #[arg(long, default_value = "reports/rollout.json")]
+    pub out: PathBuf,
+    /// Where the load report of the whole run goes.
+    #[arg(long, default_value = "reports/rollout-load.json")]
+    pub load_out: PathBuf,
+    /// Where the rollout's HTML page goes.
+    #[arg(long, default_value = "reports/rollout.html")]
+    pub html: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use tokio::process::Command;
 
-use crate::cli::{DemoArgs, UpArgs, describe};
+use crate::cli::{DemoArgs, RolloutDemoArgs, UpArgs, describe};
 use crate::local::Local;
 use weighbridge_signal::Signals;
 
@@ -91,6 +91,104 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         args.out.display(),
         args.out.display(),
         args.topology.policy.display()
+    );
+    println!("charts and verdict: {}", args.html.display());
+    Ok(ExitCode::from(
+        u8::try_from(status.code().unwrap_or(70)).unwrap_or(70),
+    ))
+}
+
+/// The candidate of a rollout demo: named, or with two targets the one the
+/// first step weighs least.
+fn candidate_of(
+    policy: &weighbridge_policy::Policy,
+    named: Option<&str>,
+) -> anyhow::Result<String> {
+    if let Some(c) = named {
+        return Ok(c.to_owned());
+    }
+    let first = policy.rollout().first().context(
+        "the policy has no rollout schedule: give one with `rollout.steps` (config/rollout.json is an example)",
+    )?;
+    if first.weights.len() != 2 {
+        anyhow::bail!("the policy has more than two targets: name the candidate with --candidate");
+    }
+    first
+        .weights
+        .iter()
+        .min_by_key(|t| t.weight)
+        .map(|t| t.label.clone())
+        .context("no targets")
+}
+
+pub async fn rollout_demo(mut args: RolloutDemoArgs) -> anyhow::Result<ExitCode> {
+    let signals = Signals::register()?;
+    let policy = weighbridge_policy::Policy::load(&args.topology.policy)?;
+    let candidate = candidate_of(&policy, args.candidate.as_deref())?;
+    if args.bad_candidate {
+        args.topology
+            .env
+            .push(format!("{candidate}:FAULT_RATE=0.05"));
+    }
+    let local = start(&args.topology).await?;
+    print!("{}", describe(&local));
+    if args.bad_candidate {
+        println!(
+            "bad candidate: {candidate} answers 5 % of its requests with a 500 (FAULT_RATE=0.05)"
+        );
+    }
+    for path in [&args.out, &args.load_out, &args.html] {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+    }
+    let bin_dir = local.options().bin_dir.clone();
+    let url = local.url("");
+    println!();
+    let mut rollout = Command::new(bin_dir.join("rollout"));
+    rollout
+        .args(["--url", &url, "--path", "/host", "--rps"])
+        .arg(args.rps.to_string())
+        .arg("--policy")
+        .arg(&args.topology.policy)
+        .arg("--haproxy")
+        .arg(&local.runtime.socket)
+        .args(["--candidate", &candidate])
+        .args(["--tolerance", &format!("{}pp", args.tolerance)])
+        .arg("--out")
+        .arg(&args.out)
+        .arg("--load-out")
+        .arg(&args.load_out)
+        .arg("--html")
+        .arg(&args.html)
+        .kill_on_drop(true);
+    let mut child = rollout.spawn().context("starting rollout")?;
+    let status = tokio::select! {
+        s = child.wait() => s.context("running rollout")?,
+        sig = signals.recv() => {
+            // rollout rolls back and writes its reports on SIGTERM: pass the
+            // signal on (a Ctrl-C reached it already, from the terminal),
+            // wait for it, then stop the topology.
+            eprintln!("{sig}: rollout rolls back, then everything stops");
+            if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGTERM,
+                );
+            }
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait()).await;
+            tokio::task::spawn_blocking(move || local.stop()).await?;
+            return Ok(ExitCode::from(130));
+        }
+    };
+    tokio::task::spawn_blocking(move || local.stop()).await?;
+    println!(
+        "\nthe rollout report: {}, the load report: {} (verify split {} --policy {} --schedule {} judges it again)",
+        args.out.display(),
+        args.load_out.display(),
+        args.load_out.display(),
+        args.topology.policy.display(),
+        args.out.display()
     );
     println!("charts and verdict: {}", args.html.display());
     Ok(ExitCode::from(

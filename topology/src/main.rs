@@ -18,6 +18,7 @@ async fn main() -> std::process::ExitCode {
         }
         Command::Up(args) => topology::demo::up(args).await,
         Command::Demo(args) => topology::demo::demo(args).await,
+        Command::RolloutDemo(args) => topology::demo::rollout_demo(args).await,
     };
     result.unwrap_or_else(|e| {
         eprintln!("topology: {e:#}");

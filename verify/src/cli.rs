@@ -107,6 +107,10 @@ pub struct CompareArgs {
     /// Largest acceptable rise of the candidate's p99 latency (0.2 = +20 %).
     #[arg(long, default_value_t = 0.2, value_name = "FRACTION")]
     pub max_latency_increase: f64,
+    /// Smallest rise of the candidate's p99 latency, in milliseconds, that
+    /// can FAIL (with a rise above --max-latency-increase too).
+    #[arg(long, default_value_t = 0.0, value_name = "MS")]
+    pub min_latency_increase_ms: f64,
     /// Fewer requests than this on either side: INCONCLUSIVE.
     #[arg(long, default_value_t = 100, value_name = "N")]
     pub min_requests: u64,
@@ -132,6 +136,7 @@ pub fn run_compare(
         alpha: args.alpha,
         max_error_increase_pp: args.max_error_increase,
         max_latency_increase: args.max_latency_increase,
+        min_latency_increase_ms: args.min_latency_increase_ms,
         min_requests: args.min_requests,
     };
     options.validate()?;
@@ -355,7 +360,7 @@ impl ScalingArgs {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetGroups(pub Vec<(String, String)>);
 
-fn parse_target_groups(text: &str) -> Result<TargetGroups, String> {
+pub fn parse_target_groups(text: &str) -> Result<TargetGroups, String> {
     let mut out: Vec<(String, String)> = Vec::new();
     for item in text.split(',') {
         let Some((label, tg)) = item.trim().split_once('=') else {

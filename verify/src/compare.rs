@@ -37,6 +37,11 @@ pub struct CompareOptions {
     pub max_error_increase_pp: f64,
     /// Largest acceptable rise of p99 latency, as a fraction (0.2 = +20 %).
     pub max_latency_increase: f64,
+    /// Smallest rise of p99 latency, in milliseconds, that counts: below
+    /// it a relative rise is noise of the clock and the scheduler (a
+    /// loopback p99 of 4 ms moves by a millisecond or two from one window to
+    /// the next). 0: any rise counts.
+    pub min_latency_increase_ms: f64,
     /// Fewer requests than this on either side: INCONCLUSIVE.
     pub min_requests: u64,
 }
@@ -64,6 +69,13 @@ impl CompareOptions {
                 name: "max-latency-increase",
                 value: self.max_latency_increase,
                 reason: "must be a finite fraction, 0 or more (0.2 = +20 %)",
+            });
+        }
+        if !(self.min_latency_increase_ms.is_finite() && self.min_latency_increase_ms >= 0.0) {
+            return Err(InputError::BadOption {
+                name: "min-latency-increase-ms",
+                value: self.min_latency_increase_ms,
+                reason: "must be a finite number of milliseconds, 0 or more",
             });
         }
         if self.min_requests == 0 {
@@ -342,7 +354,9 @@ pub fn judge_sides(
         notes.push(format!("{without} failed requests reached no target (connect errors, timeouts): they are in neither side"));
     }
     let errors_worse = error_p_value < o.alpha && error_increase_pp > o.max_error_increase_pp;
-    let slower = latency_p_value < o.alpha && p99_increase > o.max_latency_increase;
+    let slower = latency_p_value < o.alpha
+        && p99_increase > o.max_latency_increase
+        && candidate.p99_ms - baseline.p99_ms > o.min_latency_increase_ms;
     let (verdict, reason) =
         if baseline.requests < o.min_requests || candidate.requests < o.min_requests {
             (

@@ -95,6 +95,7 @@ fn healthy_canaries_rarely_fail() {
                 alpha: 0.01,
                 max_error_increase_pp: 0.0,
                 max_latency_increase: 0.0,
+                min_latency_increase_ms: 0.0,
                 min_requests: 100,
             };
             verify::compare::judge_compare(&r, &o)
@@ -178,6 +179,7 @@ fn a_load_generator_that_could_not_keep_up_makes_the_gate_inconclusive() {
         alpha: 0.01,
         max_error_increase_pp: 1.0,
         max_latency_increase: 0.2,
+        min_latency_increase_ms: 0.0,
         min_requests: 100,
     };
     let scaling = ScalingOptions::default();

@@ -412,6 +412,93 @@ fn desired_steps(
     Some(points)
 }
 
+/// One stretch of a schedule for [`schedule_share_chart`]: from `from_s`
+/// (seconds since the load's start) to `to_s`, these shares expected.
+pub(super) struct Stretch {
+    pub(super) from_s: f64,
+    pub(super) to_s: f64,
+    pub(super) shares: Vec<(String, f64)>,
+}
+
+/// The split over time against a schedule: each target's share of the
+/// responses (solid), the share the step in force gives it (dashed, a step
+/// function), a grey line at each change and a red one at `rollback_s`.
+pub(super) fn schedule_share_chart(
+    series: &Series,
+    stretches: &[Stretch],
+    rollback_s: Option<f64>,
+) -> Result<Drawn, String> {
+    const CHANGE: RGBColor = RGBColor(150, 150, 150);
+    const ROLLBACK: RGBColor = RGBColor(200, 0, 0);
+    let totals: Vec<f64> = (0..series.starts.len())
+        .map(|i| series.served.values().map(|v| v[i]).sum())
+        .collect();
+    let mut keys: Vec<Key> = series
+        .served
+        .keys()
+        .map(|l| Key::solid(l.clone(), series.colour_of(l)))
+        .collect();
+    let labels: Vec<String> = stretches
+        .iter()
+        .flat_map(|s| s.shares.iter().map(|(l, _)| l.clone()))
+        .fold(Vec::new(), |mut acc, l| {
+            if !acc.contains(&l) {
+                acc.push(l);
+            }
+            acc
+        });
+    for l in &labels {
+        keys.push(Key::dashed(
+            format!("{l}: the step's weight"),
+            series.colour_of(l),
+        ));
+    }
+    keys.push(Key::solid("weight change", CHANGE));
+    if rollback_s.is_some() {
+        keys.push(Key::solid("rollback", ROLLBACK));
+    }
+    let end = series.end();
+    let svg = chart(end, 100.0, "share of responses, %", false, |c| {
+        for s in stretches {
+            line(c, vec![(s.from_s, 0.0), (s.from_s, 100.0)], CHANGE, false)?;
+        }
+        if let Some(r) = rollback_s {
+            line(c, vec![(r, 0.0), (r, 100.0)], ROLLBACK, false)?;
+        }
+        for (label, v) in &series.served {
+            let points = series
+                .starts
+                .iter()
+                .zip(v.iter().zip(&totals))
+                .filter(|(_, (_, t))| **t > 0.0)
+                .map(|(x, (n, t))| (*x, 100.0 * n / t))
+                .collect();
+            gappy_line(
+                c,
+                points,
+                series.window_s as f64,
+                series.colour_of(label),
+                false,
+            )?;
+        }
+        for l in &labels {
+            let mut points = Vec::new();
+            for s in stretches {
+                let y = 100.0
+                    * s.shares
+                        .iter()
+                        .find(|(k, _)| k == l)
+                        .map_or(0.0, |(_, x)| *x);
+                points.push((s.from_s, y));
+                points.push((s.to_s.min(end), y));
+            }
+            line(c, points, series.colour_of(l), true)?;
+        }
+        Ok(())
+    })?;
+    Ok(Drawn { svg, keys })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

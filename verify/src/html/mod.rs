@@ -9,7 +9,10 @@
 //! message taken from the inputs.
 
 mod charts;
+mod rollout;
 mod series;
+
+pub use rollout::rollout_page;
 
 use std::path::Path;
 
@@ -25,7 +28,7 @@ use crate::scaling::{self, ScalingOptions, ScalingReport};
 use crate::split::{ScheduleReport, SplitReport};
 use crate::verdict::Verdict;
 
-const STYLE: &str = "
+pub(super) const STYLE: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:1000px;color:#1d232a;padding:0 1rem}
 h1{font-size:1.5rem;margin-bottom:.25rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #dde2e7;padding-bottom:.25rem}
 .meta{color:#5b6570;font-size:.9rem}
@@ -254,7 +257,7 @@ fn page(
     markup.into_string()
 }
 
-fn verdict_header(what: &str, verdict: Verdict, reason: &str) -> Markup {
+pub(super) fn verdict_header(what: &str, verdict: Verdict, reason: &str) -> Markup {
     html! {
         h2 { "Verdict (" (what) ")" }
         p { (badge(verdict)) }
@@ -262,11 +265,11 @@ fn verdict_header(what: &str, verdict: Verdict, reason: &str) -> Markup {
     }
 }
 
-fn badge(v: Verdict) -> Markup {
+pub(super) fn badge(v: Verdict) -> Markup {
     html! { span class=(format!("verdict {}", v.as_str())) { (v.as_str()) } }
 }
 
-fn notes(notes: &[String]) -> Markup {
+pub(super) fn notes(notes: &[String]) -> Markup {
     html! {
         @if !notes.is_empty() {
             h2 { "Notes" }

@@ -368,16 +368,16 @@ mod tests {
     #[test]
     fn a_good_step_passes_and_a_faulty_candidate_fails_the_gate() {
         let p = policy(75, 25);
-        let good = judge(&p, &rules(), &window(7_500, 2_500, 0), true).expect("judge");
+        let good = judge(&p, &rules(), &window(75_000, 25_000, 0), true).expect("judge");
         assert_eq!(good.verdict, Verdict::Pass, "{}", good.reason);
         assert!(good.gate.is_some());
         // 5 % of the candidate failing: the gate sees it, the error rate
         // (1.25 % overall) too.
-        let bad = judge(&p, &rules(), &window(7_500, 2_500, 125), true).expect("judge");
+        let bad = judge(&p, &rules(), &window(75_000, 25_000, 1_250), true).expect("judge");
         assert_eq!(bad.verdict, Verdict::Fail);
         assert!(bad.reason.starts_with("canary gate"), "{}", bad.reason);
         // Before the hold only the split may decide, and it does not FAIL here.
-        let early = judge(&p, &rules(), &window(7_500, 2_500, 125), false).expect("judge");
+        let early = judge(&p, &rules(), &window(75_000, 25_000, 1_250), false).expect("judge");
         assert_eq!(early.verdict, Verdict::Inconclusive);
     }
 

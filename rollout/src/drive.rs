@@ -29,6 +29,15 @@ use crate::plan::{OnInconclusive, Plan, weights_of};
 use crate::router::{Router, RouterError, same_split, weights_text};
 use crate::step::{self, StepRules};
 
+/// A line on stdout; a closed stdout (`rollout | head`) loses the line,
+/// never the rollout (which still rolls back and writes its reports).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 /// What the controller saw of one step, before the load report exists.
 #[derive(Debug, Clone)]
 struct StepRun {
@@ -162,7 +171,7 @@ pub async fn run(args: RolloutArgs) -> u8 {
     };
     let text = !args.quiet && args.output.format == verify::output::Format::Text;
     if text {
-        println!(
+        out!(
             "rollout: {} steps of {} on {}, {} rps to {} (baseline {}, candidate {}; at most {})",
             plan.steps.len(),
             args.policy.display(),
@@ -241,7 +250,7 @@ pub async fn run(args: RolloutArgs) -> u8 {
         return EXIT_CANT_CREATE;
     }
     if text {
-        println!(
+        out!(
             "\nrollout report: {} (load report: {})",
             args.out.display(),
             args.load_out.display()
@@ -394,7 +403,7 @@ impl Controller<'_> {
                 run.reason
             );
             if self.say {
-                println!(
+                out!(
                     "step {}/{}: {} after {} s of window: {}",
                     i + 1,
                     self.plan.steps.len(),
@@ -423,7 +432,7 @@ impl Controller<'_> {
                 && self.plan.on_inconclusive == OnInconclusive::Rollback);
         if roll_back {
             if self.say {
-                println!("rolling back to {}", weights_text(&self.plan.rollback));
+                out!("rolling back to {}", weights_text(&self.plan.rollback));
             }
             match self.router.set(&self.plan.rollback).await {
                 Ok(()) => {
@@ -509,7 +518,7 @@ impl Controller<'_> {
             judgement: None,
         };
         if self.say {
-            println!(
+            out!(
                 "step {}/{}: {} set; router reports {}; judged from second {} (convergence {}), held {}",
                 i + 1,
                 self.plan.steps.len(),
@@ -592,7 +601,7 @@ impl Controller<'_> {
                 run.extensions += 1;
                 gate_at = (gate_at + hold).min(longest);
                 if self.say {
-                    println!(
+                    out!(
                         "step {}/{}: INCONCLUSIVE at {} s, held to {} s",
                         i + 1,
                         self.plan.steps.len(),

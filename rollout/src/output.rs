@@ -158,12 +158,17 @@ pub fn cases(r: &RolloutReport) -> Vec<Case> {
 
 /// Prints the verdict, writes the CI outputs, returns the exit code.
 pub fn deliver(out: &OutputArgs, r: &RolloutReport, load: Option<&Report>) -> u8 {
-    match out.format {
-        Format::Text => print!("{}", text(r)),
-        Format::Json => println!(
-            "{}",
+    let rendered = match out.format {
+        Format::Text => text(r),
+        Format::Json => {
             serde_json::to_string_pretty(r).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
-        ),
+                + "\n"
+        }
+    };
+    // A closed stdout loses the text, not the exit code or the files.
+    {
+        use std::io::Write as _;
+        let _ = std::io::stdout().lock().write_all(rendered.as_bytes());
     }
     if let Err(e) = ci::append_step_summary(&markdown(r)) {
         eprintln!(

@@ -251,7 +251,7 @@ fn sigterm_rolls_back_and_writes_both_reports() {
     let pfile = policy_file(dir.path(), POLICY);
     let policy: Policy = POLICY.parse().expect("policy");
     let local = Local::start(Options::new(policy.clone(), bin_dir())).expect("topology");
-    let mut cmd = rollout_cmd(&local, &pfile, dir.path(), &[]);
+    let cmd = rollout_cmd(&local, &pfile, dir.path(), &[]);
     // Text on stdout, to see the steps go by.
     let args: Vec<String> = cmd
         .get_args()

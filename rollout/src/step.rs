@@ -31,6 +31,8 @@ pub struct Judgement {
     pub verdict: Verdict,
     pub reason: String,
     pub split: SplitCheck,
+    /// The split's verdict as judged: by request, or with stickiness by
+    /// the clients new in the window.
     pub split_verdict: Verdict,
     pub gate: Option<(Verdict, GateCheck)>,
     pub errors: (Verdict, ErrorCheck),
@@ -276,9 +278,10 @@ pub fn judge(
     let errors = judge_errors(rules.max_error_rate, w);
     // With stickiness the requests keep the clients' old split: the clients
     // new in the step are what its weights are judged on.
+    // The per-request split is then reported, not judged.
     let split_counts = match &stickiness {
-        Some((v, _)) if split_verdict != Verdict::Fail => *v,
-        _ => split_verdict,
+        Some((v, _)) => *v,
+        None => split_verdict,
     };
     let mut parts: Vec<(&str, Verdict, String)> =
         vec![("split", split_counts, split.reason.clone())];
@@ -293,7 +296,7 @@ pub fn judge(
     }
     let verdict = if complete {
         worst(parts.iter().map(|p| p.1))
-    } else if split_verdict == Verdict::Fail {
+    } else if split_counts == Verdict::Fail {
         Verdict::Fail
     } else {
         Verdict::Inconclusive
@@ -307,7 +310,7 @@ pub fn judge(
         verdict,
         reason,
         split,
-        split_verdict,
+        split_verdict: split_counts,
         gate,
         errors,
         stickiness,

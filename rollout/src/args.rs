@@ -51,8 +51,33 @@ pub struct RolloutArgs {
 
     /// The router's URL the load goes to, e.g. `http://127.0.0.1:8080/dev`
     /// (paths of --path are appended).
-    #[arg(long, value_name = "URL")]
-    pub url: url::Url,
+    #[arg(
+        long,
+        value_name = "URL",
+        required_unless_present = "cloudwatch",
+        conflicts_with = "cloudwatch"
+    )]
+    pub url: Option<url::Url>,
+
+    /// No load: judge each step on the production traffic the load
+    /// balancer counted (CloudWatch RequestCount per target group, whole
+    /// minutes, read --metric-delay after each window). Needs
+    /// --listener-rule and --target-group; the canary gate and the error
+    /// rate are not judged (the metric has neither). --convergence
+    /// defaults to one period (1m).
+    #[arg(long, requires = "listener_rule")]
+    pub cloudwatch: bool,
+
+    /// With --cloudwatch: how long after a window ends its minutes are read
+    /// (CloudWatch publishes a minute's counts a minute or two late).
+    #[arg(long, default_value = "2m", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub metric_delay: Duration,
+
+    /// Test hook for --cloudwatch: time starts at this RFC 3339 instant and
+    /// jumps ahead instead of waiting (CloudWatch data for those minutes
+    /// must already be there).
+    #[arg(long, hide = true, requires = "cloudwatch", value_parser = parse_time)]
+    pub simulated_clock: Option<time::OffsetDateTime>,
 
     /// HAProxy's runtime API socket (the local topology's; `topology up`
     /// prints it): the weights go to its map.
@@ -166,4 +191,9 @@ pub struct RolloutArgs {
     /// per step), `--html` (the split over time against each step's weights).
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+fn parse_time(text: &str) -> Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("{text:?} is not an RFC 3339 time: {e}"))
 }

@@ -38,36 +38,44 @@ macro_rules! out {
     }};
 }
 
+/// [`out!`], for the other driver.
+pub(crate) fn say(line: &str) {
+    out!("{line}");
+}
+
 /// What the controller saw of one step, before the load report exists.
 #[derive(Debug, Clone)]
-struct StepRun {
-    index: usize,
-    weights: Vec<(String, u32)>,
-    applied: Vec<(String, u32)>,
-    changed_at: OffsetDateTime,
-    convergence: Duration,
-    from_second: u64,
-    seconds: u64,
-    extensions: u32,
-    verdict: Verdict,
-    reason: String,
-    router: Check,
-    judgement: Option<step::Judgement>,
+pub struct StepRun {
+    pub(crate) index: usize,
+    pub(crate) weights: Vec<(String, u32)>,
+    pub(crate) applied: Vec<(String, u32)>,
+    pub(crate) changed_at: OffsetDateTime,
+    pub(crate) convergence: Duration,
+    pub(crate) from_second: u64,
+    pub(crate) seconds: u64,
+    pub(crate) extensions: u32,
+    pub(crate) verdict: Verdict,
+    pub(crate) reason: String,
+    pub(crate) router: Check,
+    pub(crate) judgement: Option<step::Judgement>,
+    /// The window as wall-clock times, when it is not seconds of a load
+    /// (CloudWatch).
+    pub(crate) window_wall: Option<(OffsetDateTime, OffsetDateTime)>,
 }
 
 /// How the controller ended.
 #[derive(Debug)]
-struct Ending {
-    steps: Vec<StepRun>,
-    verdict: Verdict,
-    reason: String,
-    rolled_back: bool,
-    rolled_back_at: Option<OffsetDateTime>,
-    final_weights: Vec<(String, u32)>,
-    interrupted: bool,
+pub struct Ending {
+    pub(crate) steps: Vec<StepRun>,
+    pub(crate) verdict: Verdict,
+    pub(crate) reason: String,
+    pub(crate) rolled_back: bool,
+    pub(crate) rolled_back_at: Option<OffsetDateTime>,
+    pub(crate) final_weights: Vec<(String, u32)>,
+    pub(crate) interrupted: bool,
     /// A router that failed mid-way (exit 69 unless a verdict says more).
-    router_error: Option<String>,
-    notes: Vec<String>,
+    pub(crate) router_error: Option<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// Runs `rollout`; returns the exit code.
@@ -162,6 +170,10 @@ pub async fn run(args: RolloutArgs) -> u8 {
             };
         }
     };
+    let text = !args.quiet && args.output.format == verify::output::Format::Text;
+    if args.cloudwatch {
+        return run_cloudwatch(&args, &plan, &split, &router, text).await;
+    }
     let load = match load_args(&args, &plan) {
         Ok(l) => l,
         Err(e) => {
@@ -169,7 +181,6 @@ pub async fn run(args: RolloutArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let text = !args.quiet && args.output.format == verify::output::Format::Text;
     if text {
         out!(
             "rollout: {} steps of {} on {}, {} rps to {} (baseline {}, candidate {}; at most {})",
@@ -177,7 +188,9 @@ pub async fn run(args: RolloutArgs) -> u8 {
             args.policy.display(),
             router.describe(),
             args.rps,
-            args.url,
+            args.url
+                .as_ref()
+                .map_or_else(String::new, ToString::to_string),
             plan.baseline,
             plan.candidate,
             humantime::format_duration(plan.longest())
@@ -268,6 +281,113 @@ pub async fn run(args: RolloutArgs) -> u8 {
     }
 }
 
+/// The rollout on CloudWatch's counts: no load, a step per whole minutes.
+async fn run_cloudwatch(
+    args: &RolloutArgs,
+    plan: &Plan,
+    split: &SplitOptions,
+    router: &Router,
+    text: bool,
+) -> u8 {
+    let (Some(rule), Some(tgs)) = (&args.listener_rule, &args.target_groups) else {
+        eprintln!(
+            "rollout: error: --cloudwatch reads the listener rule's load balancer: give --listener-rule and --target-group"
+        );
+        return EXIT_USAGE;
+    };
+    let source = match crate::cloudwatch::Source::from_arns(rule, &tgs.0) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("rollout: error: {e}");
+            return EXIT_INVALID_INPUT;
+        }
+    };
+    let timing = crate::cloudwatch::Timing {
+        convergence: args.convergence.unwrap_or(Duration::from_secs(60)),
+        metric_delay: args.metric_delay,
+    };
+    let (stop_tx, stop_rx) = watch::channel(false);
+    match weighbridge_signal::Signals::register() {
+        Ok(signals) => {
+            tokio::spawn(async move {
+                let signal = signals.recv().await;
+                eprintln!("\n{signal}: rolling back");
+                let _ = stop_tx.send(true);
+            });
+        }
+        Err(e) => {
+            eprintln!("rollout: warning: signals cannot be caught ({e}): Ctrl-C will not roll back")
+        }
+    }
+    if text {
+        out!(
+            "rollout: {} steps of {} on {}, judged on CloudWatch RequestCount of {} (baseline {}, candidate {})",
+            plan.steps.len(),
+            args.policy.display(),
+            router.describe(),
+            source.load_balancer,
+            plan.baseline,
+            plan.candidate
+        );
+    }
+    let started_at = OffsetDateTime::now_utc();
+    let ending = match args.simulated_clock {
+        None => {
+            crate::cloudwatch::drive(
+                plan,
+                split,
+                router,
+                &source,
+                timing,
+                &crate::cloudwatch::WallClock,
+                stop_rx,
+                text,
+            )
+            .await
+        }
+        Some(t) => {
+            let clock = crate::cloudwatch::SimulatedClock::starting_at(t);
+            crate::cloudwatch::drive(plan, split, router, &source, timing, &clock, stop_rx, text)
+                .await
+        }
+    };
+    let report = rollout_report(
+        args,
+        plan,
+        router,
+        &ending,
+        None,
+        started_at,
+        OffsetDateTime::now_utc(),
+    );
+    finish(args, &report, None, &ending, text)
+}
+
+/// Delivers the verdict, writes the rollout report, returns the exit code.
+fn finish(
+    args: &RolloutArgs,
+    report: &RolloutReport,
+    load: Option<&Report>,
+    ending: &Ending,
+    text: bool,
+) -> u8 {
+    let code = crate::output::deliver(&args.output, report, load);
+    if let Err(e) = report.write_atomic(&args.out) {
+        eprintln!("rollout: error: {e}");
+        return EXIT_CANT_CREATE;
+    }
+    if text {
+        out!("\nrollout report: {}", args.out.display());
+    }
+    if ending.interrupted {
+        return EXIT_INTERRUPTED;
+    }
+    if ending.router_error.is_some() && ending.verdict != Verdict::Fail {
+        return EXIT_UNAVAILABLE;
+    }
+    code
+}
+
 async fn open_router(args: &RolloutArgs, policy: &Policy) -> Result<Router, RouterError> {
     match (&args.haproxy, &args.listener_rule, &args.target_groups) {
         (Some(socket), _, _) => Router::haproxy(socket.clone(), policy).await,
@@ -286,7 +406,9 @@ fn load_args(args: &RolloutArgs, plan: &Plan) -> Result<loadgen::cli::RunArgs, c
     let mut argv: Vec<String> = vec![
         "loadgen".into(),
         "--url".into(),
-        args.url.to_string(),
+        args.url
+            .as_ref()
+            .map_or_else(String::new, ToString::to_string),
         "--rps".into(),
         args.rps.to_string(),
         "--duration".into(),
@@ -419,56 +541,7 @@ impl Controller<'_> {
                 break;
             }
         }
-        if ending.verdict == Verdict::Pass {
-            ending.reason = format!(
-                "every step of {} passed: the traffic followed each step's weights and the candidate was no worse than the baseline",
-                self.plan.steps.len()
-            );
-        }
-        let roll_back = ending.interrupted
-            || ending.router_error.is_some()
-            || ending.verdict == Verdict::Fail
-            || (ending.verdict == Verdict::Inconclusive
-                && self.plan.on_inconclusive == OnInconclusive::Rollback);
-        if roll_back {
-            if self.say {
-                out!("rolling back to {}", weights_text(&self.plan.rollback));
-            }
-            match self.router.set(&self.plan.rollback).await {
-                Ok(()) => {
-                    ending.rolled_back = true;
-                    ending.rolled_back_at = Some(OffsetDateTime::now_utc());
-                }
-                Err(e) => {
-                    let e = format!(
-                        "the rollback to {} failed: {e}",
-                        weights_text(&self.plan.rollback)
-                    );
-                    eprintln!("rollout: error: {e}");
-                    ending.notes.push(e.clone());
-                    ending.router_error = Some(e);
-                }
-            }
-        }
-        match self.router.read(&self.plan.policy).await {
-            Ok(w) => {
-                if ending.rolled_back && !same_split(&w, &self.plan.rollback) {
-                    let e = format!(
-                        "after the rollback the router reports {}, not {}",
-                        weights_text(&w),
-                        weights_text(&self.plan.rollback)
-                    );
-                    ending.notes.push(e.clone());
-                    ending.router_error = Some(e);
-                }
-                ending.final_weights = w;
-            }
-            Err(e) => {
-                ending
-                    .notes
-                    .push(format!("the final weights could not be read back: {e}"));
-            }
-        }
+        conclude(self.plan, self.router, &mut ending, self.say).await;
         ending
     }
 
@@ -516,6 +589,7 @@ impl Controller<'_> {
                 reason: format!("the router reports {}", weights_text(&applied)),
             },
             judgement: None,
+            window_wall: None,
         };
         if self.say {
             out!(
@@ -614,6 +688,62 @@ impl Controller<'_> {
     }
 }
 
+/// The end of a rollout, however it was driven: the verdict's reason when
+/// every step passed, the rollback when one did not (or the run was
+/// stopped), and the weights read back from the router.
+pub(crate) async fn conclude(plan: &Plan, router: &Router, ending: &mut Ending, say: bool) {
+    if ending.verdict == Verdict::Pass {
+        ending.reason = format!(
+            "every step of {} passed: the traffic followed each step's weights and the candidate was no worse than the baseline",
+            plan.steps.len()
+        );
+    }
+    let roll_back = ending.interrupted
+        || ending.router_error.is_some()
+        || ending.verdict == Verdict::Fail
+        || (ending.verdict == Verdict::Inconclusive
+            && plan.on_inconclusive == OnInconclusive::Rollback);
+    if roll_back {
+        if say {
+            out!("rolling back to {}", weights_text(&plan.rollback));
+        }
+        match router.set(&plan.rollback).await {
+            Ok(()) => {
+                ending.rolled_back = true;
+                ending.rolled_back_at = Some(OffsetDateTime::now_utc());
+            }
+            Err(e) => {
+                let e = format!(
+                    "the rollback to {} failed: {e}",
+                    weights_text(&plan.rollback)
+                );
+                eprintln!("rollout: error: {e}");
+                ending.notes.push(e.clone());
+                ending.router_error = Some(e);
+            }
+        }
+    }
+    match router.read(&plan.policy).await {
+        Ok(w) => {
+            if ending.rolled_back && !same_split(&w, &plan.rollback) {
+                let e = format!(
+                    "after the rollback the router reports {}, not {}",
+                    weights_text(&w),
+                    weights_text(&plan.rollback)
+                );
+                ending.notes.push(e.clone());
+                ending.router_error = Some(e);
+            }
+            ending.final_weights = w;
+        }
+        Err(e) => {
+            ending
+                .notes
+                .push(format!("the final weights could not be read back: {e}"));
+        }
+    }
+}
+
 /// Why a step stopped without a verdict of its own.
 #[derive(Debug)]
 enum StepError {
@@ -656,12 +786,21 @@ fn rollout_report(
                 hold_s: plan.steps[s.index].hold.as_secs_f64(),
                 convergence_s: s.convergence.as_secs_f64(),
                 changed_at: s.changed_at,
-                window: StepWindow {
-                    from: at(s.from_second),
-                    to: at(s.from_second + s.seconds.max(1)),
-                    from_s: Some(s.from_second),
-                    to_s: Some(s.from_second + s.seconds),
-                    extensions: s.extensions,
+                window: match s.window_wall {
+                    Some((from, to)) => StepWindow {
+                        from,
+                        to,
+                        from_s: None,
+                        to_s: None,
+                        extensions: s.extensions,
+                    },
+                    None => StepWindow {
+                        from: at(s.from_second),
+                        to: at(s.from_second + s.seconds.max(1)),
+                        from_s: Some(s.from_second),
+                        to_s: Some(s.from_second + s.seconds),
+                        extensions: s.extensions,
+                    },
                 },
                 verdict: s.verdict.as_str().to_owned(),
                 reason: s.reason.clone(),
@@ -695,8 +834,13 @@ fn rollout_report(
         reason: ending.reason.clone(),
         policy: args.policy.display().to_string(),
         router: router.describe(),
-        traffic: "load".to_owned(),
-        load_report: Some(args.load_out.display().to_string()),
+        traffic: if args.cloudwatch {
+            "cloudwatch"
+        } else {
+            "load"
+        }
+        .to_owned(),
+        load_report: (!args.cloudwatch).then(|| args.load_out.display().to_string()),
         baseline: Some(plan.baseline.clone()),
         candidate: Some(plan.candidate.clone()),
         started_at,

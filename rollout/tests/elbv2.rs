@@ -658,3 +658,144 @@ async fn the_legacy_single_target_group_form_is_driven_too() {
     let now = bed.rule(&legacy).await;
     assert_eq!(paths(&now), vec![vec!["/host".to_owned()]]);
 }
+
+/// 2025-03-01T12:00:00Z: the simulated clock's start, a whole minute.
+const T0: i64 = 1_740_830_400;
+
+/// Puts `RequestCount` per minute for each target group, as the ALB would
+/// (a datapoint 30 s into the minute), into moto's CloudWatch.
+async fn put_counts(bed: &Bed, minutes: &[(i64, &[(&str, f64)])]) {
+    use aws_sdk_cloudwatch::primitives::DateTime;
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(bed._moto.endpoint())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_cloudwatch::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .load()
+        .await;
+    let client = aws_sdk_cloudwatch::Client::new(&config);
+    let lb = load_balancer_dimension(&bed.weighted).expect("LB dimension");
+    for (minute, counts) in minutes {
+        let mut req = client.put_metric_data().namespace("AWS/ApplicationELB");
+        for (tg_arn, n) in *counts {
+            let tg = target_group_dimension(tg_arn).expect("TG dimension");
+            req = req.metric_data(
+                MetricDatum::builder()
+                    .metric_name("RequestCount")
+                    .dimensions(Dimension::builder().name("TargetGroup").value(tg).build())
+                    .dimensions(Dimension::builder().name("LoadBalancer").value(&lb).build())
+                    .timestamp(DateTime::from_secs(T0 + 60 * minute + 30))
+                    .unit(StandardUnit::Count)
+                    .value(*n)
+                    .build(),
+            );
+        }
+        req.send().await.expect("put_metric_data");
+    }
+}
+
+/// `rollout --cloudwatch`: no load, each step judged on the RequestCount of
+/// its whole minutes (a simulated clock walks the minutes at once). With a
+/// change at T0 and 1 min of convergence, step k (held 1 min) is judged on
+/// minute 2k + 1. Counts that follow the steps PASS; a router whose traffic
+/// stays at the first step's split FAILs the second step and is rolled
+/// back, the weights read back from the rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollout_judged_on_cloudwatch_counts() {
+    let bed = Bed::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("policy.json");
+    std::fs::write(
+        &policy,
+        r#"{"schema":"weighbridge.policy/v1","targets":{"ecs":10,"lambda":90},
+        "rollout":{"steps":[{"weights":{"ecs":10,"lambda":90},"hold":"1m"},
+            {"weights":{"ecs":50,"lambda":50},"hold":"1m"},
+            {"weights":{"ecs":100,"lambda":0},"hold":"1m"}]}}"#,
+    )
+    .expect("policy");
+    let (ecs, lambda) = (bed.ecs.as_str(), bed.lambda.as_str());
+    let run = |name: &str, clock: &str| {
+        let out = dir.path().join(format!("{name}.json"));
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rollout"));
+        cmd.arg("--policy")
+            .arg(&policy)
+            .args(["--cloudwatch", "--listener-rule", &bed.weighted])
+            .args(["--target-group", &format!("ecs={ecs},lambda={lambda}")])
+            .args(["--metric-delay", "0s", "--simulated-clock", clock])
+            .args(["--format", "json", "--quiet", "--out"])
+            .arg(&out);
+        for (k, v) in weighbridge_testkit::aws_env(&bed._moto.endpoint()) {
+            cmd.env(k, v);
+        }
+        cmd.env_remove("AWS_PROFILE");
+        let done = cmd.output().expect("rollout");
+        let v: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap_or_else(|e| {
+            panic!(
+                "no JSON ({e}): {}{}",
+                String::from_utf8_lossy(&done.stdout),
+                String::from_utf8_lossy(&done.stderr)
+            )
+        });
+        (done.status.code(), v)
+    };
+    put_counts(
+        &bed,
+        &[
+            (1, &[(ecs, 10_000.0), (lambda, 90_000.0)]),
+            (3, &[(ecs, 50_000.0), (lambda, 50_000.0)]),
+            (5, &[(ecs, 100_000.0), (lambda, 0.0)]),
+        ],
+    )
+    .await;
+    let (code, v) = run("good", "2025-03-01T12:00:00Z");
+    assert_eq!(code, Some(0), "{v:#}");
+    assert_eq!(v["traffic"], "cloudwatch");
+    let steps = v["steps"].as_array().expect("steps");
+    assert_eq!(steps.len(), 3, "{v:#}");
+    assert_eq!(steps[1]["window"]["from"], "2025-03-01T12:03:00Z", "{v:#}");
+    assert_eq!(steps[1]["window"]["to"], "2025-03-01T12:04:00Z");
+    assert_eq!(steps[1]["split"]["n"], 100_000);
+    assert!(steps.iter().all(|s| s["gate"].is_null()));
+    assert_eq!(v["final_weights"]["ecs"], 100);
+
+    // Put the rule back at the first step, and counts that stay there.
+    let rule = ListenerRule::connect(bed.client.clone(), &bed.weighted, &bed.labels())
+        .await
+        .expect("connect");
+    rule.set_weights(&weights(&[("ecs", 10), ("lambda", 90)]))
+        .await
+        .expect("reset");
+    // A second rollout an hour later (minutes 60 on): the second step's
+    // minute still has the first step's split.
+    put_counts(
+        &bed,
+        &[
+            (61, &[(ecs, 10_000.0), (lambda, 90_000.0)]),
+            (63, &[(ecs, 10_000.0), (lambda, 90_000.0)]),
+        ],
+    )
+    .await;
+    let (code, v) = run("stuck", "2025-03-01T13:00:00Z");
+    assert_eq!(code, Some(1), "{v:#}");
+    let steps = v["steps"].as_array().expect("steps");
+    assert_eq!(steps.len(), 2, "{v:#}");
+    assert_eq!(steps[1]["verdict"], "FAIL");
+    assert!(
+        steps[1]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("does not follow")),
+        "{v:#}"
+    );
+    assert_eq!(v["rolled_back"], true);
+    assert_eq!(
+        rule.weights().await.expect("weights"),
+        weights(&[("ecs", 10), ("lambda", 90)])
+    );
+    // The stickiness config survived the whole walk and the rollback.
+    assert_eq!(
+        rule.stickiness().await.expect("stickiness"),
+        Some((true, 3600))
+    );
+}

@@ -109,8 +109,8 @@ def test_rollout_is_dispatched_with_its_inputs_and_defaults_to_the_rollout_polic
     # PyYAML reads the key `on` as True.
     inputs = doc.get("on", doc.get(True))["workflow_dispatch"]["inputs"]
     assert {"policy", "rps", "convergence", "max_hold", "on_inconclusive"} <= set(inputs)
-    assert inputs["policy"]["default"] == "config/rollout.json"
-    assert doc["env"]["POLICY"] == "${{ inputs.policy || 'config/rollout.json' }}"
+    assert inputs["policy"]["default"] == "config/rollout-aws.json"
+    assert doc["env"]["POLICY"] == "${{ inputs.policy || 'config/rollout-aws.json' }}"
     for name in ["rps", "convergence", "max_hold", "on_inconclusive"]:
         assert f"inputs.{name}" in doc["env"][name.upper()], name
 
@@ -146,9 +146,11 @@ exit {code}
 @pytest.mark.parametrize("code", [0, 1, 2, 101])
 def test_the_rollout_step_passes_every_flag_and_records_the_exit_code(tmp_path, code):
     args_file = fake_rollout(tmp_path, code)
+    (tmp_path / "config").mkdir()
+    shutil.copy(ROOT / "config" / "rollout-aws.json", tmp_path / "config" / "rollout-aws.json")
     run = step(rollout_steps(), "id", "rollout")
     env = {
-        "POLICY": "config/rollout.json",
+        "POLICY": "config/rollout-aws.json",
         "RPS": "150",
         "SERVICE_URL": "http://alb.example/dev",
         "RULE_ARN": "arn:aws:elasticloadbalancing:eu-west-1:1:listener-rule/app/wb/1/2/3",
@@ -164,8 +166,9 @@ def test_the_rollout_step_passes_every_flag_and_records_the_exit_code(tmp_path, 
     flags = dict(zip(args[::2], args[1::2]))
     assert len(args) % 2 == 0, args
     assert flags == {
-        "--policy": "config/rollout.json",
+        "--policy": "config/rollout-aws.json",
         "--url": "http://alb.example/dev",
+        "--path": "/host:18,/small-woodland-creature:1,/ice-cream-flavor:1",
         "--rps": "150",
         "--listener-rule": env["RULE_ARN"],
         "--target-group": "ecs=arn:tg-ecs,lambda=arn:tg-lambda",

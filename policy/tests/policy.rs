@@ -546,3 +546,21 @@ fn with_weights_keeps_rules_and_names_unknown_labels() {
     assert!(p.with_weights(&[("stable", 0u64)]).is_err(), "all zero");
     assert_eq!(p.at_step(&p.rollout()[0]).weight("canary"), Some(10));
 }
+
+/// The example rollouts parse, and the test bed's starts where the deployed
+/// policy is (its first step is where a rollback returns): the same
+/// targets, weights, rules, stickiness and base path as config/policy.json.
+#[test]
+fn the_example_rollouts_start_from_the_deployed_policy() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let deployed = Policy::load(root.join("config/policy.json")).expect("policy.json");
+    let aws = Policy::load(root.join("config/rollout-aws.json")).expect("rollout-aws.json");
+    let local = Policy::load(root.join("config/rollout.json")).expect("rollout.json");
+    assert!(aws.rollout().len() >= 4 && local.rollout().len() >= 4);
+    assert_eq!(aws.targets(), deployed.targets());
+    assert_eq!(aws.rollout()[0].weights, deployed.targets());
+    assert_eq!(aws.path_rules(), deployed.path_rules());
+    assert_eq!(aws.stickiness(), deployed.stickiness());
+    assert_eq!(aws.base_path(), deployed.base_path());
+    assert_eq!(local.rollout()[0].weights, local.targets());
+}

@@ -137,28 +137,7 @@ impl Policy {
                 .map(|(label, w)| (label.as_ref().to_owned(), serde_json::Value::from(*w)))
                 .collect(),
         );
-        let given = validate_weights(&map, "weights")?;
-        if let Some(unknown) = given
-            .iter()
-            .find(|g| !self.targets.iter().any(|t| t.label == g.label))
-        {
-            return Err(PolicyError::UnknownTarget {
-                at: format!("weights.{}", unknown.label),
-                target: unknown.label.clone(),
-                known: known_labels(&self.targets),
-            });
-        }
-        let targets = self
-            .targets
-            .iter()
-            .map(|t| Target {
-                label: t.label.clone(),
-                weight: given
-                    .iter()
-                    .find(|g| g.label == t.label)
-                    .map_or(0, |g| g.weight),
-            })
-            .collect();
+        let targets = weights_for(&self.targets, &map, "weights")?;
         Ok(Policy {
             targets,
             path_rules: self.path_rules.clone(),
@@ -410,21 +389,26 @@ fn validate_weights(map: &OrderedMap, at: &str) -> Result<Vec<Target>, PolicyErr
     Ok(targets)
 }
 
-fn validate_step(step: &RawStep, i: usize, targets: &[Target]) -> Result<RolloutStep, PolicyError> {
-    let at = format!("rollout.steps[{i}]");
-    let weights_at = format!("{at}.weights");
-    let given = validate_weights(&step.weights, &weights_at)?;
+/// Weights given for some of `targets` (at `at` in the document), as a
+/// weight for every target in their order: labels left out get 0, a label
+/// `targets` does not have is an error naming it.
+fn weights_for(
+    targets: &[Target],
+    given: &OrderedMap,
+    at: &str,
+) -> Result<Vec<Target>, PolicyError> {
+    let given = validate_weights(given, at)?;
     if let Some(unknown) = given
         .iter()
         .find(|g| !targets.iter().any(|t| t.label == g.label))
     {
         return Err(PolicyError::UnknownTarget {
-            at: format!("{weights_at}.{}", unknown.label),
+            at: format!("{at}.{}", unknown.label),
             target: unknown.label.clone(),
             known: known_labels(targets),
         });
     }
-    let weights = targets
+    Ok(targets
         .iter()
         .map(|t| Target {
             label: t.label.clone(),
@@ -433,7 +417,12 @@ fn validate_step(step: &RawStep, i: usize, targets: &[Target]) -> Result<Rollout
                 .find(|g| g.label == t.label)
                 .map_or(0, |g| g.weight),
         })
-        .collect();
+        .collect())
+}
+
+fn validate_step(step: &RawStep, i: usize, targets: &[Target]) -> Result<RolloutStep, PolicyError> {
+    let at = format!("rollout.steps[{i}]");
+    let weights = weights_for(targets, &step.weights, &format!("{at}.weights"))?;
     let hold_at = format!("{at}.hold");
     let hold = match &step.hold {
         serde_json::Value::String(s) => {

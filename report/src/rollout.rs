@@ -194,6 +194,15 @@ pub struct StickinessCheck {
     pub request_share_lag_pp: f64,
 }
 
+/// Weights as `canary=5, stable=95`.
+pub fn weights_text(weights: &BTreeMap<String, u32>) -> String {
+    weights
+        .iter()
+        .map(|(l, x)| format!("{l}={x}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A schedule: the part of a rollout report `verify split --schedule` needs.
 /// A hand-written file needs only `schema` and, per step, `weights` and
 /// `window.from` / `window.to`.

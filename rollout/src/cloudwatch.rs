@@ -18,7 +18,7 @@ use weighbridge_report::rollout::{Check, ErrorCheck, SplitCheck};
 
 use crate::drive::{Ending, StepRun, conclude};
 use crate::plan::{Plan, weights_of};
-use crate::router::{Router, same_split, weights_text};
+use crate::router::{Router, weights_text};
 use crate::step::Judgement;
 
 /// Time, as the rollout waits on it: the wall clock, or a test's.
@@ -207,20 +207,7 @@ pub async fn drive<C: Clock + Sync>(
             judgement: None,
             window_wall: None,
         };
-        if !same_split(&applied, &weights) {
-            let kept = previous
-                .as_deref()
-                .is_some_and(|p| same_split(p, &applied) && !same_split(p, &weights));
-            let why = format!(
-                "the router {} {} after {} was set",
-                if kept {
-                    "kept its previous weights"
-                } else {
-                    "reports"
-                },
-                weights_text(&applied),
-                weights_text(&weights)
-            );
+        if let Some(why) = crate::router::mismatch(previous.as_deref(), &applied, &weights) {
             run.router = Check {
                 verdict: "FAIL".to_owned(),
                 reason: why.clone(),

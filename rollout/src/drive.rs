@@ -603,22 +603,7 @@ impl Controller<'_> {
                 humantime::format_duration(step.hold)
             );
         }
-        if !same_split(&applied, &weights) {
-            let kept =
-                previous.is_some_and(|p| same_split(p, &applied) && !same_split(p, &weights));
-            let why = if kept {
-                format!(
-                    "the router kept its previous weights {} after {} was set",
-                    weights_text(&applied),
-                    weights_text(&weights)
-                )
-            } else {
-                format!(
-                    "the router reports {} after {} was set",
-                    weights_text(&applied),
-                    weights_text(&weights)
-                )
-            };
+        if let Some(why) = crate::router::mismatch(previous, &applied, &weights) {
             run.router = Check {
                 verdict: "FAIL".to_owned(),
                 reason: why.clone(),

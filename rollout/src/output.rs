@@ -10,22 +10,7 @@ use verify::cli::OutputArgs;
 use verify::error::EXIT_CANT_CREATE;
 use verify::output::Format;
 use weighbridge_report::Report;
-use weighbridge_report::rollout::{RolloutReport, RolloutStepReport};
-
-fn verdict_of(s: &str) -> Verdict {
-    match s {
-        "PASS" => Verdict::Pass,
-        "FAIL" => Verdict::Fail,
-        _ => Verdict::Inconclusive,
-    }
-}
-
-fn weights(w: &std::collections::BTreeMap<String, u32>) -> String {
-    w.iter()
-        .map(|(l, x)| format!("{l}={x}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+use weighbridge_report::rollout::{RolloutReport, RolloutStepReport, weights_text as weights};
 
 fn shares(s: &RolloutStepReport) -> String {
     s.split
@@ -141,7 +126,7 @@ pub fn cases(r: &RolloutReport) -> Vec<Case> {
         .map(|s| {
             (
                 format!("step {} ({})", s.index + 1, weights(&s.weights)),
-                verdict_of(&s.verdict),
+                Verdict::from_text(&s.verdict),
                 s.reason.clone(),
             )
         })
@@ -149,7 +134,7 @@ pub fn cases(r: &RolloutReport) -> Vec<Case> {
     if cases.is_empty() {
         cases.push((
             "rollout".to_owned(),
-            verdict_of(&r.verdict),
+            Verdict::from_text(&r.verdict),
             r.reason.clone(),
         ));
     }
@@ -188,5 +173,5 @@ pub fn deliver(out: &OutputArgs, r: &RolloutReport, load: Option<&Report>) -> u8
         eprintln!("rollout: error: cannot write {}: {e}", path.display());
         return EXIT_CANT_CREATE;
     }
-    verdict_of(&r.verdict).exit_code()
+    Verdict::from_text(&r.verdict).exit_code()
 }

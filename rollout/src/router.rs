@@ -144,6 +144,30 @@ pub fn same_split(a: &[(String, u32)], b: &[(String, u32)]) -> bool {
             .all(|((la, wa), (lb, wb))| la == lb && u64::from(*wa) * tb == u64::from(*wb) * ta)
 }
 
+/// Why the weights the router reports after a change (`applied`) are not
+/// the step's (`weights`): it kept the `previous` ones, or reports others.
+/// None when they route alike.
+pub fn mismatch(
+    previous: Option<&[(String, u32)]>,
+    applied: &[(String, u32)],
+    weights: &[(String, u32)],
+) -> Option<String> {
+    if same_split(applied, weights) {
+        return None;
+    }
+    let kept = previous.is_some_and(|p| same_split(p, applied));
+    Some(format!(
+        "the router {} {} after {} was set",
+        if kept {
+            "kept its previous weights"
+        } else {
+            "reports"
+        },
+        weights_text(applied),
+        weights_text(weights)
+    ))
+}
+
 /// `stable=95, canary=5`.
 pub fn weights_text(w: &[(String, u32)]) -> String {
     w.iter()

@@ -269,17 +269,7 @@ pub fn replay_report(
                 .to_owned(),
         });
     }
-    let on_rule_paths: u64 = report
-        .paths
-        .iter()
-        .filter(|(path, _)| policy.rule_for_path(path).is_some())
-        .map(|(_, by_target)| by_target.values().sum::<u64>())
-        .sum();
-    let per_path = report
-        .timeline
-        .iter()
-        .all(|s| !s.paths.is_empty() || s.targets.values().all(|&n| n == 0));
-    if on_rule_paths > 0 && !per_path {
+    if let Some(on_rule_paths) = crate::reports::rule_paths_without_seconds(policy, report) {
         return Err(InputError::SequentialUnsupported {
             reason: format!(
                 "{on_rule_paths} requests are on paths with an exclusive rule, and this report's \

@@ -112,3 +112,24 @@ pub fn client_table(report: &Report, labels: &[String]) -> Option<Vec<Vec<u64>>>
             .collect(),
     )
 }
+
+/// The requests on paths with an exclusive rule in `policy`, when the
+/// report's timeline cannot place them second by second (a loadgen older
+/// than `timeline[].paths`): a judge of seconds cannot leave them out of
+/// the weighted split. None when there are none, or the seconds have paths.
+pub fn rule_paths_without_seconds(
+    policy: &weighbridge_policy::Policy,
+    report: &Report,
+) -> Option<u64> {
+    let on_rule_paths: u64 = report
+        .paths
+        .iter()
+        .filter(|(path, _)| policy.rule_for_path(path).is_some())
+        .map(|(_, by_target)| by_target.values().sum::<u64>())
+        .sum();
+    let per_path = report
+        .timeline
+        .iter()
+        .all(|s| !s.paths.is_empty() || s.targets.values().all(|&n| n == 0));
+    (on_rule_paths > 0 && !per_path).then_some(on_rule_paths)
+}

@@ -42,6 +42,16 @@ impl Verdict {
             Verdict::Inconclusive => "INCONCLUSIVE",
         }
     }
+
+    /// The verdict a document wrote as [`Verdict::as_str`]; anything else
+    /// reads as INCONCLUSIVE (not proven either way), never as PASS.
+    pub fn from_text(text: &str) -> Verdict {
+        match text {
+            "PASS" => Verdict::Pass,
+            "FAIL" => Verdict::Fail,
+            _ => Verdict::Inconclusive,
+        }
+    }
 }
 
 /// Why the run's own load generator makes its measurements unreliable:

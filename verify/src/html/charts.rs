@@ -259,22 +259,7 @@ pub(super) fn share_chart(series: &Series, expected: &[(String, f64)]) -> Result
         ));
     }
     let svg = chart(series.end(), 100.0, "share of responses, %", false, |c| {
-        for (label, v) in &series.served {
-            let points = series
-                .starts
-                .iter()
-                .zip(v.iter().zip(&totals))
-                .filter(|(_, (_, t))| **t > 0.0)
-                .map(|(x, (n, t))| (*x, 100.0 * n / t))
-                .collect();
-            gappy_line(
-                c,
-                points,
-                series.window_s as f64,
-                series.colour_of(label),
-                false,
-            )?;
-        }
+        observed_shares(c, series, &totals)?;
         for (label, share) in expected {
             let y = share * 100.0;
             line(
@@ -287,6 +272,27 @@ pub(super) fn share_chart(series: &Series, expected: &[(String, f64)]) -> Result
         Ok(())
     })?;
     Ok(Drawn { svg, keys })
+}
+
+/// Each target's share of the responses per window, solid.
+fn observed_shares(c: &mut Chart<'_, '_>, series: &Series, totals: &[f64]) -> Result<(), String> {
+    for (label, v) in &series.served {
+        let points = series
+            .starts
+            .iter()
+            .zip(v.iter().zip(totals))
+            .filter(|(_, (_, t))| **t > 0.0)
+            .map(|(x, (n, t))| (*x, 100.0 * n / t))
+            .collect();
+        gappy_line(
+            c,
+            points,
+            series.window_s as f64,
+            series.colour_of(label),
+            false,
+        )?;
+    }
+    Ok(())
 }
 
 pub(super) fn latency_chart(series: &Series) -> Result<Drawn, String> {
@@ -465,22 +471,7 @@ pub(super) fn schedule_share_chart(
         if let Some(r) = rollback_s {
             line(c, vec![(r, 0.0), (r, 100.0)], ROLLBACK, false)?;
         }
-        for (label, v) in &series.served {
-            let points = series
-                .starts
-                .iter()
-                .zip(v.iter().zip(&totals))
-                .filter(|(_, (_, t))| **t > 0.0)
-                .map(|(x, (n, t))| (*x, 100.0 * n / t))
-                .collect();
-            gappy_line(
-                c,
-                points,
-                series.window_s as f64,
-                series.colour_of(label),
-                false,
-            )?;
-        }
+        observed_shares(c, series, &totals)?;
         for l in &labels {
             let mut points = Vec::new();
             for s in stretches {

@@ -5,28 +5,13 @@
 
 use maud::{PreEscaped, html};
 use weighbridge_report::Report;
-use weighbridge_report::rollout::RolloutReport;
+use weighbridge_report::rollout::{RolloutReport, weights_text as weights};
 
 use super::charts::{Stretch, latency_chart, legend, rate_chart, schedule_share_chart};
 use super::series::Series;
 use super::{STYLE, badge, notes, verdict_header};
 use crate::fmt::p_short;
 use crate::verdict::Verdict;
-
-fn verdict(s: &str) -> Verdict {
-    match s {
-        "PASS" => Verdict::Pass,
-        "FAIL" => Verdict::Fail,
-        _ => Verdict::Inconclusive,
-    }
-}
-
-fn weights(w: &std::collections::BTreeMap<String, u32>) -> String {
-    w.iter()
-        .map(|(l, x)| format!("{l}={x}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 fn shares(w: &std::collections::BTreeMap<String, u32>) -> Vec<(String, f64)> {
     let total: f64 = w.values().map(|&x| f64::from(x)).sum();
@@ -50,7 +35,7 @@ pub fn rollout_page(r: &RolloutReport, load: Option<&Report>) -> String {
         load.map_or(0.0, |l| (t - l.started_at).as_seconds_f64().max(0.0))
     };
     let body = html! {
-        (verdict_header("rollout", verdict(&r.verdict), &r.reason))
+        (verdict_header("rollout", Verdict::from_text(&r.verdict), &r.reason))
         p { "Policy " (r.policy) ", router " (r.router) ", traffic from " (r.traffic)
             @if let (Some(b), Some(c)) = (&r.baseline, &r.candidate) { ", baseline " strong { (b) } ", candidate " strong { (c) } } "." }
         h2 { "Steps" }
@@ -63,13 +48,13 @@ pub fn rollout_page(r: &RolloutReport, load: Option<&Report>) -> String {
                     td { (weights(&s.applied)) }
                     td.n { (match (s.window.from_s, s.window.to_s) { (Some(a), Some(b)) => format!("{a}–{b}"), _ => "–".to_owned() }) }
                     td.n { (s.split.n) }
-                    td { (badge(verdict(&s.split.verdict))) " " (s.split.shares.iter().map(|(l, x)| format!("{l} {:.1} %", 100.0 * x)).collect::<Vec<_>>().join(", ")) }
+                    td { (badge(Verdict::from_text(&s.split.verdict))) " " (s.split.shares.iter().map(|(l, x)| format!("{l} {:.1} %", 100.0 * x)).collect::<Vec<_>>().join(", ")) }
                     td { @match &s.gate {
-                        Some(g) => { (badge(verdict(&g.verdict))) " errors p = " (p_short(g.error_p_value)) ", latency p = " (p_short(g.latency_p_value)) },
+                        Some(g) => { (badge(Verdict::from_text(&g.verdict))) " errors p = " (p_short(g.error_p_value)) ", latency p = " (p_short(g.latency_p_value)) },
                         None => "n/a (a side has weight 0)",
                     } }
-                    td { (badge(verdict(&s.errors.verdict))) " " (s.errors.failed) " / " (s.errors.requests) }
-                    td { (badge(verdict(&s.verdict))) }
+                    td { (badge(Verdict::from_text(&s.errors.verdict))) " " (s.errors.failed) " / " (s.errors.requests) }
+                    td { (badge(Verdict::from_text(&s.verdict))) }
                     td { (s.reason) }
                 }
             }

@@ -300,17 +300,7 @@ pub fn judge_schedule(
     }
 
     // Rule paths need each second's paths, as the sequential replay does.
-    let on_rule_paths: u64 = report
-        .paths
-        .iter()
-        .filter(|(path, _)| policy.rule_for_path(path).is_some())
-        .map(|(_, by_target)| by_target.values().sum::<u64>())
-        .sum();
-    let per_path = report
-        .timeline
-        .iter()
-        .all(|s| !s.paths.is_empty() || s.targets.values().all(|&n| n == 0));
-    if on_rule_paths > 0 && !per_path {
+    if let Some(on_rule_paths) = crate::reports::rule_paths_without_seconds(policy, report) {
         return Err(ScheduleInputError::NoPathsPerSecond { on_rule_paths });
     }
 

@@ -1,22 +1,38 @@
-//! `scripts/demo --help` lists the flags it passes to `topology demo`: the
-//! two lists are the same, so the script's help cannot drift from the
+//! `scripts/demo --help` lists the flags it passes to `topology demo`, and
+//! those of `scripts/demo rollout` to `topology rollout-demo`: the lists are
+//! the same, so the script's help cannot drift from the
 //! binary's. Its help installs and builds nothing (it runs before lib.sh).
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-/// Every `--long` flag at the start of a help line.
+/// Every `--long` flag at the start of a help line (and, on a line that
+/// lists several flags `--a X, --b Y,`, each of them).
 fn flags(help: &str) -> BTreeSet<String> {
     help.lines()
-        .filter_map(|l| {
+        .flat_map(|l| {
             let l = l.trim_start();
             let l = l.strip_prefix("-h, ").unwrap_or(l);
-            l.starts_with("--")
-                .then(|| l.split([' ', '=', ',', '<']).next().unwrap_or(l).to_owned())
+            if !l.starts_with("--") {
+                return Vec::new();
+            }
+            let first = l.split([' ', '=', ',', '<']).next().unwrap_or(l).to_owned();
+            if l.contains(", --") {
+                l.split(", ")
+                    .filter_map(|part| part.split_whitespace().next())
+                    .filter(|f| f.starts_with("--"))
+                    .map(|f| f.trim_end_matches(',').to_owned())
+                    .collect()
+            } else {
+                vec![first]
+            }
         })
         .collect()
 }
+
+/// The part of `scripts/demo --help` about `scripts/demo rollout`.
+const ROLLOUT_SECTION: &str = "Flags of `scripts/demo rollout`";
 
 fn run(cmd: &mut Command) -> (i32, String, String) {
     let out = cmd.output().expect("run");
@@ -40,15 +56,20 @@ fn the_demo_scripts_help_lists_exactly_the_flags_of_topology_demo() {
         .env("WEIGHBRIDGE_CACHE", "/nonexistent/weighbridge-cache"));
     assert_eq!(code, 0, "{err}");
     assert!(script.contains("Exit codes:"), "{script}");
-    let (code, binary, err) =
-        run(Command::new(env!("CARGO_BIN_EXE_topology")).args(["demo", "--help"]));
-    assert_eq!(code, 0, "{err}");
-    let (script_flags, binary_flags) = (flags(&script), flags(&binary));
-    assert!(binary_flags.len() >= 10, "{binary_flags:?}");
-    assert_eq!(
-        script_flags, binary_flags,
-        "scripts/demo --help vs topology demo --help"
-    );
+    let (demo, rollout) = script
+        .split_once(ROLLOUT_SECTION)
+        .expect("a section for scripts/demo rollout");
+    for (section, subcommand) in [(demo, "demo"), (rollout, "rollout-demo")] {
+        let (code, binary, err) =
+            run(Command::new(env!("CARGO_BIN_EXE_topology")).args([subcommand, "--help"]));
+        assert_eq!(code, 0, "{err}");
+        let (script_flags, binary_flags) = (flags(section), flags(&binary));
+        assert!(binary_flags.len() >= 10, "{binary_flags:?}");
+        assert_eq!(
+            script_flags, binary_flags,
+            "scripts/demo --help vs topology {subcommand} --help"
+        );
+    }
 }
 
 #[test]

@@ -171,7 +171,11 @@ pub struct RolloutArgs {
     #[arg(long, default_value = "5ms", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub min_latency_increase: std::time::Duration,
 
-    /// The gate: fewer requests than this on a side leaves it INCONCLUSIVE.
+    /// The gate: fewer requests than this on a side leaves it INCONCLUSIVE
+    /// (the step is held longer). The gate FAILs only on evidence, so this
+    /// is its power: with N candidate requests, a fault rate f is seen when
+    /// about 4 failures show up (N·f well above 4). Set it from the smallest
+    /// fault rate that must not pass.
     #[arg(long, default_value_t = 100, value_name = "N")]
     pub min_requests: u64,
 

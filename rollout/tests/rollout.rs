@@ -6,13 +6,18 @@
 //!
 //! False alarms: HAProxy's draw is unseeded. Each step's split is judged at
 //! alpha / 5 with anytime-valid confidence sequences, the gate's looks at
-//! alpha / 5 / 2: a healthy rollout FAILs with probability at most
-//! alpha = 0.001. The bad candidate (5 % of its responses 500s) at weight 5
-//! gets about 120 requests in the 6 s hold at 400 rps: Fisher's test rejects
-//! at 1e-4 with 4 or more failures of about 6 expected (P ≈ 0.7), and with
-//! 8 or more of the 12 expected at the second look (12 s); the chance that
-//! neither look sees it is below 1 %, and then the step is INCONCLUSIVE,
-//! never PASS.
+//! alpha / 5 / 3: a healthy rollout FAILs with probability at most
+//! alpha = 0.001.
+//!
+//! The gate's power: it FAILs a candidate only on evidence, and PASSes a
+//! step only once each side has `--min-requests` (200 here), the step held
+//! longer until then (up to `--max-hold`, 18 s). The bad candidate (5 % of
+//! its responses 500s) at weight 5 gets about 120 requests in the 6 s hold
+//! at 400 rps, so the gate first judges it at the second look (12 s, about
+//! 240 requests): Fisher's test rejects at 0.001 / 5 / 3 with 4 or more
+//! failures (the baseline has none; p ≈ 0.05^4), which Bin(240, 0.05) misses
+//! with probability 0.0019, and the third look (18 s, 360 requests) with
+//! 1.3e-5. Missed, the step is INCONCLUSIVE, never PASS.
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
